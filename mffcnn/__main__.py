@@ -1,0 +1,5 @@
+import sys
+
+from mffcnn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,86 @@
+"""`mffcnn MODE args`: a thin command line over the library.
+
+Each mode is a module in mffcnn/commands with `register(subparsers)`; adding a mode is adding a
+module to COMMANDS. Every user error ends as one line `mffcnn: error: …` and exit code 2;
+Ctrl-C as one line and 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import sys
+
+from mffcnn.errors import MffcnnError
+
+COMMANDS = ["cv", "train", "evaluate", "params"]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that answers a mistyped option or mode with the closest valid one."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # `--epoch` must not silently mean `--epochs`
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if "unrecognized arguments:" in message:
+            valid = _option_strings(self)
+            hints = []
+            for bad in message.split(":", 1)[1].split():
+                close = difflib.get_close_matches(bad.split("=")[0], valid, n=1)
+                if close:
+                    hints.append(f"{bad} → did you mean {close[0]}?")
+            if hints:
+                message += " (" + "; ".join(hints) + ")"
+        elif "invalid choice:" in message:
+            choices = [c for a in self._actions if a.choices for c in a.choices]
+            bad = message.split("invalid choice:", 1)[1].split("'")[1] if "'" in message else ""
+            close = difflib.get_close_matches(bad, [str(c) for c in choices], n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option of a parser and its modes' parsers (unknown options surface at the top level)."""
+    found = []
+    for action in parser._actions:
+        found += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _option_strings(sub)
+    return sorted(set(found))
+
+
+def build_parser() -> Parser:
+    from mffcnn import __version__
+
+    parser = Parser(prog="mffcnn", description="MFF-CNN facial expression recognition (Zou, Zhang & Lee 2021)")
+    parser.add_argument("--version", action="version", version=f"mffcnn {__version__}")
+    sub = parser.add_subparsers(dest="mode", metavar="MODE", parser_class=Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"mffcnn.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except MffcnnError as e:
+        print(f"mffcnn: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = " (resume with: mffcnn cv --resume)" if args.mode == "cv" else ""
+        print(f"mffcnn: interrupted{hint}", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""`mffcnn evaluate`: a checkpoint's accuracy on a dataset, per class, with its confusion matrix."""
+
+from __future__ import annotations
+
+from mffcnn.commands.common import add_dataset_args, add_run_args, dataset_options
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="accuracy of a checkpoint on a dataset")
+    p.add_argument("checkpoint", help="a model.safetensors written by mffcnn train")
+    add_dataset_args(p)
+    add_run_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from mffcnn import experiment
+
+    run_dir, r = experiment.evaluate(args.checkpoint, args.dataset, args.root, dataset_options=dataset_options(args),
+                                     project=args.project, name=args.name, verbose=not args.quiet)
+    print(f"{r['dataset']}: accuracy {100 * r['accuracy']:.2f} % on {r['n_images']} images")
+    for c, a in r["per_class_accuracy"].items():
+        print(f"  {c:<10} {100 * a:6.2f} %")
+    print(f"results: {run_dir}/results.json")
+    return 0

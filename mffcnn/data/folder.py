@@ -1,0 +1,106 @@
+"""Any folder-per-class tree: `ROOT/<class>/<image>`, with an optional subject regex.
+
+The subject of an image is what the regex (searched in the file name) captures: the group
+named `subject` if there is one, else group 1, else the whole match. Without a regex every
+image is its own subject, so subject-independent folds cannot keep a person out of training:
+`cv` says so.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+from mffcnn.data.faceset import FaceSet, PrepareSummary, Record, build_faceset
+from mffcnn.data.images import is_image_file
+from mffcnn.data.preprocess import Preprocessing
+from mffcnn.errors import MffcnnError, warn
+
+
+def check_root(root: str | Path, dataset: str) -> Path:
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise MffcnnError(f"{dataset}: dataset root {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise MffcnnError(f"{dataset}: dataset root {str(root)!r} is not a folder")
+    return root
+
+
+def class_tree_records(
+    root: Path,
+    classes: list[str],
+    subject_of: Callable[[Path], str | None],
+    summary: PrepareSummary,
+    *,
+    no_subject_reason: str,
+) -> list[Record]:
+    """Records of `root/<class>/*` for the given classes; what cannot be used is counted in summary."""
+    records = []
+    for label in classes:
+        folder = root / label
+        if not folder.is_dir():
+            summary.notes.append(f"no folder {label}/ under {root}")
+            continue
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if not files:
+            summary.notes.append(f"class folder {label}/ is empty")
+        for path in files:
+            if not is_image_file(path):
+                warn(f"{path}: not an image file; skipped")
+                summary.drop(label, "not an image file")
+                continue
+            subject = subject_of(path)
+            if subject is None:
+                warn(f"{path}: {no_subject_reason}; skipped")
+                summary.drop(label, "no subject in name")
+                continue
+            records.append(Record(path=str(path), label=label, subject=subject))
+    return records
+
+
+def compile_subject_regex(pattern: str | None) -> Callable[[Path], str | None]:
+    if pattern is None:
+        return lambda path: path.stem
+    try:
+        regex = re.compile(pattern)
+    except re.error as e:
+        raise MffcnnError(f"invalid --subject-regex {pattern!r}: {e}") from None
+
+    def subject_of(path: Path) -> str | None:
+        m = regex.search(path.name)
+        if m is None:
+            return None
+        if "subject" in regex.groupindex:
+            return m.group("subject")
+        return m.group(1) if regex.groups else m.group(0)
+
+    return subject_of
+
+
+def load(
+    root: str | Path,
+    *,
+    subject_regex: str | None = None,
+    classes: list[str] | None = None,
+    preprocessing: Preprocessing | None = None,
+) -> FaceSet:
+    root = check_root(root, "folder")
+    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if classes is None:
+        classes = found
+    if not classes:
+        raise MffcnnError(f"folder: {root} has no class sub-folders (expected ROOT/<class>/<image>)")
+    summary = PrepareSummary()
+    records = class_tree_records(
+        root,
+        classes,
+        compile_subject_regex(subject_regex),
+        summary,
+        no_subject_reason=f"--subject-regex {subject_regex!r} does not match the file name",
+    )
+    if subject_regex is None:
+        summary.notes.append("no --subject-regex: every image is its own subject")
+    return build_faceset(
+        f"folder:{root.name}", classes, records, preprocessing=preprocessing or Preprocessing(), summary=summary
+    )

@@ -1,0 +1,93 @@
+"""From a decoded grey image to the network's input (paper §4.1): a 60×60 grey face, normalised.
+
+The Preprocessing record travels inside every checkpoint, so `predict` prepares a face exactly
+as training did.
+
+Normalisation (the paper is silent): each face is standardised to zero mean and unit variance
+on its own. This removes global brightness and contrast, which differ between datasets,
+cameras and the synthetic set, and which carry no expression. Measured against plain x/255
+in bench/ckplus_cv.py --normalisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+import torch
+
+from mffcnn.data.face import DetectorSettings, NoFaceError, crop_box, detect_faces
+
+NORMALISATIONS = ("per_image", "unit")
+NO_FACE = ("skip", "whole")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    size: int = 60
+    normalisation: str = "per_image"
+    # Viola-Jones (mffcnn.data.face). Datasets that come aligned (CK+48, FER2013, SFEW's aligned
+    # faces) use the whole image instead.
+    detect_face: bool = False
+    margin: float = 0.0  # the paper crops the detector's box as it is
+    no_face: str = "skip"  # when no face is found: skip the image (counted) or use the whole image
+    detector: DetectorSettings = field(default_factory=DetectorSettings)
+
+    def __post_init__(self) -> None:
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}")
+        if self.no_face not in NO_FACE:
+            raise ValueError(f"no_face must be one of {NO_FACE}")
+
+    def resize(self, grey: np.ndarray) -> np.ndarray:
+        """H×W uint8 → size×size uint8."""
+        return resize_square(grey, self.size)
+
+    def crop(self, grey: np.ndarray) -> np.ndarray:
+        """The face of a grey image as the network sees it (size×size uint8): the largest detected
+        face, or the whole image when detection is off. Raises NoFaceError when none is found and
+        no_face is "skip"; with "whole" the whole image stands in (crop_or_whole says which)."""
+        return self.crop_or_whole(grey)[0]
+
+    def crop_or_whole(self, grey: np.ndarray) -> tuple[np.ndarray, bool]:
+        """(face, True) for a detected face; (whole image, False) when falling back."""
+        if not self.detect_face:
+            return self.resize(grey), True
+        boxes = detect_faces(grey, self.detector)
+        if boxes:
+            return crop_box(grey, boxes[0], margin=self.margin, size=self.size), True
+        if self.no_face == "whole":
+            return self.resize(grey), False
+        raise NoFaceError("no face found")
+
+    def to_tensor(self, faces: np.ndarray) -> torch.Tensor:
+        """(n, S, S) uint8 → (n, 1, S, S) float32, normalised."""
+        return normalise(faces, self.normalisation)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preprocessing":
+        d = dict(d)
+        d["detector"] = DetectorSettings(**d.get("detector", {}))
+        return cls(**d)
+
+
+def resize_square(grey: np.ndarray, size: int) -> np.ndarray:
+    h, w = grey.shape
+    if (h, w) == (size, size):
+        return grey
+    # INTER_AREA averages when shrinking (no aliasing); cubic keeps edges when enlarging (CK+48 is 48×48).
+    interp = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_CUBIC
+    return cv2.resize(grey, (size, size), interpolation=interp)
+
+
+def normalise(faces: np.ndarray, how: str) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(faces)).float().unsqueeze(1) / 255.0  # (n, 1, S, S)
+    if how == "unit":
+        return x
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    std = x.std(dim=(2, 3), keepdim=True)
+    return (x - mean) / (std + 1e-3)  # eps keeps a flat (e.g. all-black) image finite

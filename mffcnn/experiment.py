@@ -1,0 +1,221 @@
+"""The library behind `mffcnn cv`, `train` and `evaluate`: one function each.
+
+`cross_validate` (the paper's experiment) makes a numbered run folder, saves the resolved options, runs each protocol's folds
+(resuming any that are done), and writes results.json / report.md / confusion.png.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from mffcnn.data import load_dataset
+from mffcnn.data.preprocess import Preprocessing
+from mffcnn.errors import MffcnnError
+from mffcnn.model import MFFCNNConfig
+from mffcnn.report.report import cv_results, write_protocol_report, write_run_report
+from mffcnn.runs import latest_run, machine_info, new_run_dir, read_json, write_json
+from mffcnn.train.cv import PROTOCOLS, dataset_fingerprint, n_params, run_cv
+from mffcnn.train.recipes import Recipe, epochs_for, get_recipe
+
+if TYPE_CHECKING:
+    from mffcnn.train.checkpoint import Checkpoint
+
+
+def cross_validate(
+    dataset: str,
+    root: str | Path | None = None,
+    *,
+    protocol: str = "both",
+    folds: int = 10,
+    recipe: str | Recipe = "paper",
+    epochs: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    dataset_options: dict | None = None,
+    model_config: MFFCNNConfig | None = None,
+    project: str | Path = "runs",
+    name: str = "exp",
+    verbose: bool = True,
+    command: str | None = None,
+) -> tuple[Path, list[dict]]:
+    """Run 10-fold CV of MFF-CNN on a dataset; returns the run folder and one result per protocol."""
+    protocols = list(PROTOCOLS) if protocol == "both" else [protocol]
+    if any(p not in PROTOCOLS for p in protocols):
+        raise MffcnnError(f"unknown protocol {protocol!r}; choose from random, subject, both")
+    if folds < 2:
+        raise MffcnnError("--folds must be at least 2")
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    recipe = recipe.with_(lr=lr)
+    faceset = load_dataset(dataset, root, **(dataset_options or {}))
+    if verbose:
+        print(faceset.summary.table(), file=sys.stderr)
+    epochs = epochs or epochs_for(recipe, faceset.name)
+    model_config = recipe.model_config((model_config or MFFCNNConfig()).replace(num_classes=len(faceset.class_names)))
+    run_dir = new_run_dir(project, "cv", name)
+    options = {
+        "command": command or f"mffcnn.cross_validate({dataset!r}, {str(root) if root else None!r}, ...)",
+        "dataset": dataset,
+        "root": str(root) if root is not None else None,
+        "dataset_options": dataset_options or {},
+        "protocols": protocols,
+        "folds": folds,
+        "recipe": recipe.to_dict(),
+        "epochs": epochs,
+        "seed": seed,
+        "model": model_config.to_dict(),
+        "preprocessing": faceset.preprocessing.to_dict(),
+        "fingerprint": dataset_fingerprint(faceset),
+        "class_names": faceset.class_names,
+        "prepare_summary": faceset.summary.to_dict(),
+        "machine": machine_info(),
+    }
+    write_json(run_dir / "options.json", options)
+    return run_dir, _run(run_dir, faceset, options, verbose=verbose)
+
+
+def resume(run_dir: str | Path | None = None, *, project: str | Path = "runs", verbose: bool = True):
+    """Finish an interrupted run (the latest under project/cv when run_dir is None)."""
+    run_dir = Path(run_dir) if run_dir else latest_run(project, "cv")
+    if run_dir is None or not (run_dir / "options.json").exists():
+        raise MffcnnError(f"no run to resume{' at ' + str(run_dir) if run_dir else ' under ' + str(project) + '/cv'}")
+    options = read_json(run_dir / "options.json")
+    faceset = load_dataset(options["dataset"], options["root"],
+                           preprocessing=Preprocessing.from_dict(options["preprocessing"]),
+                           **options["dataset_options"])
+    if dataset_fingerprint(faceset) != options["fingerprint"]:
+        raise MffcnnError(f"the dataset at {options['root']} changed since {run_dir} started; start a new run")
+    if verbose:
+        print(f"resuming {run_dir}", file=sys.stderr)
+    return run_dir, _run(run_dir, faceset, options, verbose=verbose)
+
+
+def _run(run_dir: Path, faceset, options: dict, *, verbose: bool) -> list[dict]:
+    model_config = MFFCNNConfig.from_dict(options["model"])
+    recipe = Recipe(**options["recipe"])
+    params = n_params(model_config)
+    all_results = []
+    for protocol in options["protocols"]:
+        out = run_dir / protocol
+        start = time.perf_counter()
+        folds = run_cv(faceset, out, protocol=protocol, n_folds=options["folds"], model_config=model_config,
+                       recipe=recipe, epochs=options["epochs"], seed=options["seed"], verbose=verbose)
+        results = cv_results(faceset, folds, protocol=protocol, params=params, extra={
+            "recipe": recipe.name, "epochs": options["epochs"], "seed": options["seed"],
+            "wall_seconds_this_session": round(time.perf_counter() - start, 2), "machine": options["machine"],
+        })
+        write_protocol_report(out, results)
+        all_results.append(results)
+    write_run_report(run_dir, all_results, options)
+    return all_results
+
+
+def train(
+    dataset: str,
+    root: str | Path | None = None,
+    *,
+    recipe: str | Recipe = "paper",
+    epochs: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    dataset_options: dict | None = None,
+    model_config: MFFCNNConfig | None = None,
+    project: str | Path = "runs",
+    name: str = "exp",
+    verbose: bool = True,
+    command: str | None = None,
+) -> tuple[Path, "Checkpoint"]:
+    """Train a final model on all of a dataset; saves runs/train/expN/model.safetensors."""
+    from tqdm import tqdm
+
+    from mffcnn.train.checkpoint import Checkpoint, save_checkpoint
+    from mffcnn.train.loop import fit, predict_proba
+
+    recipe = (get_recipe(recipe) if isinstance(recipe, str) else recipe).with_(lr=lr)
+    faceset = load_dataset(dataset, root, **(dataset_options or {}))
+    if verbose:
+        print(faceset.summary.table(), file=sys.stderr)
+    epochs = epochs or epochs_for(recipe, faceset.name)
+    model_config = recipe.model_config((model_config or MFFCNNConfig()).replace(num_classes=len(faceset.class_names)))
+    run_dir = new_run_dir(project, "train", name)
+    x = faceset.preprocessing.to_tensor(faceset.images)
+    y = torch.from_numpy(faceset.labels)
+    start = time.perf_counter()
+    with tqdm(total=epochs, desc=f"train {faceset.name}", unit="epoch", disable=not verbose) as bar:
+        model = fit(x, y, model_config=model_config, recipe=recipe, epochs=epochs, seed=seed,
+                    on_epoch=lambda e, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.3f}")))
+    train_acc = float((predict_proba(model, x).argmax(1) == faceset.labels).mean())
+    info = {
+        "dataset": faceset.name,
+        "synthetic": faceset.synthetic,
+        "root": str(root) if root is not None else None,
+        "dataset_options": dataset_options or {},
+        "n_images": len(faceset),
+        "class_counts": faceset.class_counts(),
+        "recipe": recipe.to_dict(),
+        "epochs": epochs,
+        "seed": seed,
+        "scores": {"train_accuracy": train_acc},
+        "seconds": round(time.perf_counter() - start, 1),
+        "command": command,
+        "machine": machine_info(),
+    }
+    ckpt = Checkpoint(model=model, class_names=faceset.class_names, preprocessing=faceset.preprocessing, info=info)
+    save_checkpoint(run_dir / "model.safetensors", ckpt)
+    write_json(run_dir / "options.json", info)
+    return run_dir, ckpt
+
+
+def evaluate(
+    checkpoint: str | Path,
+    dataset: str,
+    root: str | Path | None = None,
+    *,
+    dataset_options: dict | None = None,
+    project: str | Path = "runs",
+    name: str = "exp",
+    verbose: bool = True,
+) -> tuple[Path, dict]:
+    """Accuracy, per-class accuracy and confusion matrix of a checkpoint on a dataset.
+
+    The dataset's class names must be among the checkpoint's; images are prepared with the
+    checkpoint's own preprocessing, so a model is tested as it will be used."""
+    import numpy as np
+
+    from mffcnn.report.figures import plot_confusion
+    from mffcnn.report.metrics import confusion_counts, per_class_accuracy
+    from mffcnn.train.checkpoint import load_checkpoint
+    from mffcnn.train.loop import predict_proba
+
+    ckpt = load_checkpoint(checkpoint)
+    faceset = load_dataset(dataset, root, preprocessing=ckpt.preprocessing, **(dataset_options or {}))
+    if verbose:
+        print(faceset.summary.table(), file=sys.stderr)
+    unknown = [c for c in faceset.class_names if c not in ckpt.class_names]
+    if unknown:
+        raise MffcnnError(f"the model does not know the class(es) {', '.join(unknown)}; it has {', '.join(ckpt.class_names)}")
+    to_model = np.array([ckpt.class_names.index(c) for c in faceset.class_names])
+    y_true = to_model[faceset.labels]
+    y_pred = predict_proba(ckpt.model, ckpt.preprocessing.to_tensor(faceset.images)).argmax(1)
+    counts = confusion_counts(y_true, y_pred, len(ckpt.class_names))
+    present = sorted(set(y_true.tolist()))
+    per_class = per_class_accuracy(counts)
+    results = {
+        "checkpoint": str(checkpoint),
+        "dataset": faceset.name,
+        "synthetic": faceset.synthetic,
+        "class_names": ckpt.class_names,
+        "n_images": len(faceset),
+        "accuracy": float((y_true == y_pred).mean()),
+        "per_class_accuracy": {ckpt.class_names[i]: float(per_class[i]) for i in present},
+        "confusion_matrix": counts.tolist(),
+    }
+    run_dir = new_run_dir(project, "evaluate", name)
+    write_json(run_dir / "results.json", results)
+    plot_confusion(counts, ckpt.class_names, title=f"{Path(checkpoint).name} on {faceset.name}: "
+                   f"{100 * results['accuracy']:.2f} %", path=run_dir / "confusion.png")
+    return run_dir, results

@@ -1,0 +1,90 @@
+"""MFF-CNN: the two branches integrated by joint tuning (paper §3.3, eqs. 3–5).
+
+Each branch has its own FC + softmax classifier: l_image and l_patch. Joint tuning sums
+them, ỹ = l_image + l_patch (eq. 3), predicts argmax ỹ (eq. 4), and trains everything end to
+end on L = λ1·CE(l_image) + λ2·CE(l_patch) + λ3·CE(ỹ) (eq. 5), λ = (1, 1, 0.1).
+
+Where ỹ is normalised: the paper's ỹ sums to 2, so −log ỹ_i can go negative and is not a
+cross-entropy. We use ỹ/2, the mean of the two distributions, in the loss and as the
+model's output probabilities. It has the same argmax as eq. 4, so predictions are the
+paper's; the λ3 term is a proper cross-entropy.
+
+The "without joint tuning" ablation of Table 6 concatenates the global and local features
+and feeds them to one FC + softmax, trained with plain cross-entropy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mffcnn.model.config import MFFCNNConfig
+from mffcnn.model.image_branch import ImageBranch
+from mffcnn.model.patch_branch import PatchBranch
+
+
+@dataclass
+class MFFCNNOutput:
+    log_probs: torch.Tensor  # (B, C): log of the fused distribution ỹ/2 (or of the concat classifier)
+    image_logits: torch.Tensor | None = None  # (B, C), l_image before softmax (joint tuning only)
+    patch_logits: torch.Tensor | None = None  # (B, C), l_patch before softmax (joint tuning only)
+
+
+class MFFCNN(nn.Module):
+    def __init__(self, cfg: MFFCNNConfig | None = None):
+        super().__init__()
+        self.cfg = cfg = cfg or MFFCNNConfig()
+        self.image_branch = ImageBranch(cfg)
+        self.patch_branch = PatchBranch(cfg)
+        self.dropout = nn.Dropout(cfg.dropout)
+        if cfg.joint_tuning:
+            self.image_classifier = nn.Linear(self.image_branch.out_dim, cfg.num_classes)
+            self.patch_classifier = nn.Linear(self.patch_branch.out_dim, cfg.num_classes)
+        else:
+            self.classifier = nn.Linear(self.image_branch.out_dim + self.patch_branch.out_dim, cfg.num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 1, 60, 60) → global feature (B, 384) and selected local feature (B, 1536)."""
+        return self.image_branch(x), self.patch_branch(x)
+
+    def forward_head(self, global_feature: torch.Tensor, local_feature: torch.Tensor) -> MFFCNNOutput:
+        g, p = self.dropout(global_feature), self.dropout(local_feature)
+        if not self.cfg.joint_tuning:
+            return MFFCNNOutput(log_probs=F.log_softmax(self.classifier(torch.cat([g, p], dim=1)), dim=1))
+        image_logits, patch_logits = self.image_classifier(g), self.patch_classifier(p)
+        # log(ỹ/2) = log((softmax(a) + softmax(b)) / 2), computed without leaving log space.
+        fused = torch.logaddexp(F.log_softmax(image_logits, 1), F.log_softmax(patch_logits, 1)) - math.log(2)
+        return MFFCNNOutput(log_probs=fused, image_logits=image_logits, patch_logits=patch_logits)
+
+    def forward_all(self, x: torch.Tensor) -> MFFCNNOutput:
+        return self.forward_head(*self.forward_features(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1, 60, 60) normalised faces → (B, C) class probabilities."""
+        return self.forward_all(x).log_probs.exp()
+
+    def loss(self, out: MFFCNNOutput, target: torch.Tensor) -> torch.Tensor:
+        """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation)."""
+        if not self.cfg.joint_tuning:
+            return F.nll_loss(out.log_probs, target)
+        l1, l2, l3 = self.cfg.loss_weights
+        return (
+            l1 * F.cross_entropy(out.image_logits, target)
+            + l2 * F.cross_entropy(out.patch_logits, target)
+            + l3 * F.nll_loss(out.log_probs, target)
+        )
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def param_counts(base: MFFCNNConfig | None = None) -> dict[str, int]:
+    """Parameter count of each Table 6 configuration."""
+    from mffcnn.model.config import ABLATIONS, ablation_config
+
+    return {name: count_parameters(MFFCNN(ablation_config(name, base))) for name in ABLATIONS}

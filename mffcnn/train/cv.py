@@ -1,0 +1,160 @@
+"""10-fold cross-validation (paper §4.1), in the paper's protocol and the honest one.
+
+* `random`: stratified random folds, as the paper ("randomly divided into ten subsets").
+  Frames of one sequence, and augmented copies of one photo, land on both sides of a split.
+* `subject`: subject-independent folds (scikit-learn's StratifiedGroupKFold on subject ids):
+  no person is in both training and test.
+
+Each finished fold is written to `folds/fold_XX.json` at once; a run that is started again
+skips the folds it already has, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from mffcnn.data.faceset import FaceSet
+from mffcnn.errors import MffcnnError, warn
+from mffcnn.model import MFFCNNConfig, count_parameters
+from mffcnn.runs import read_json, write_json
+from mffcnn.train.loop import fit, predict_proba
+from mffcnn.train.recipes import Recipe
+
+PROTOCOLS = ("random", "subject")
+
+
+def make_folds(faceset: FaceSet, protocol: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train indices, test indices) per fold."""
+    y = faceset.labels
+    smallest = int(np.bincount(y).min())
+    if smallest < n_folds:
+        warn(f"the smallest class has {smallest} images, fewer than {n_folds} folds: some test folds lack it")
+    if protocol == "random":
+        splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+        return [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y)]
+    if protocol == "subject":
+        subjects = np.unique(faceset.subjects)
+        if len(subjects) < n_folds:
+            raise MffcnnError(
+                f"{faceset.name}: {len(subjects)} subjects, fewer than {n_folds} folds; use --folds {len(subjects)}"
+            )
+        splitter = StratifiedGroupKFold(n_folds, shuffle=True, random_state=seed)
+        folds = [(tr, te) for tr, te in splitter.split(np.zeros(len(y)), y, groups=faceset.subjects)]
+        for tr, te in folds:  # the protocol's promise, checked rather than assumed
+            assert not set(faceset.subjects[tr]) & set(faceset.subjects[te])
+        return folds
+    raise MffcnnError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+
+
+def dataset_fingerprint(faceset: FaceSet) -> str:
+    """Identifies the exact samples and order, so a resumed run cannot mix two datasets."""
+    h = hashlib.sha256()
+    h.update(faceset.labels.tobytes())
+    h.update("\n".join(faceset.paths).encode())
+    h.update(faceset.images.tobytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class FoldResult:
+    fold: int
+    accuracy: float
+    n_train: int
+    n_test: int
+    seconds: float
+    test_index: list[int]
+    y_pred: list[int]
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def run_fold(
+    faceset: FaceSet,
+    x: torch.Tensor,
+    fold: int,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    *,
+    model_config: MFFCNNConfig,
+    recipe: Recipe,
+    epochs: int,
+    seed: int,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> FoldResult:
+    start = time.perf_counter()
+    y = torch.from_numpy(faceset.labels)
+    model = fit(
+        x[train_idx], y[train_idx], model_config=model_config, recipe=recipe, epochs=epochs,
+        seed=seed * 1000 + fold, on_epoch=on_epoch,
+    )
+    pred = predict_proba(model, x[test_idx]).argmax(1)
+    acc = float((pred == faceset.labels[test_idx]).mean())
+    return FoldResult(fold, acc, len(train_idx), len(test_idx), time.perf_counter() - start,
+                      test_idx.tolist(), pred.tolist())
+
+
+def run_cv(
+    faceset: FaceSet,
+    out_dir: Path,
+    *,
+    protocol: str,
+    n_folds: int = 10,
+    model_config: MFFCNNConfig,
+    recipe: Recipe,
+    epochs: int,
+    seed: int = 0,
+    verbose: bool = True,
+) -> list[FoldResult]:
+    """Run (or finish) all folds of one protocol; fold files in out_dir/folds. Returns every fold's result."""
+    from tqdm import tqdm
+
+    folds_dir = out_dir / "folds"
+    folds_dir.mkdir(parents=True, exist_ok=True)
+    folds = make_folds(faceset, protocol, n_folds, seed)
+    x = faceset.preprocessing.to_tensor(faceset.images)
+    results: list[FoldResult] = []
+    todo = []
+    for k, (tr, te) in enumerate(folds, start=1):
+        path = folds_dir / f"fold_{k:02d}.json"
+        if path.exists():
+            done = FoldResult(**read_json(path))
+            if done.test_index != te.tolist():
+                raise MffcnnError(f"{path} was made with other folds (dataset or seed changed); start a new run")
+            results.append(done)
+        else:
+            todo.append((k, tr, te, path))
+    if results and verbose:
+        tqdm.write(f"{protocol}: resuming, {len(results)} of {n_folds} folds already done")
+    bar = tqdm(total=len(todo) * epochs, desc=f"{faceset.name} {protocol}", unit="epoch", disable=not verbose,
+               dynamic_ncols=True)
+    try:
+        for k, tr, te, path in todo:
+            bar.set_description(f"{faceset.name} {protocol} fold {k}/{n_folds}")
+
+            def on_epoch(epoch: int, loss: float) -> None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}")
+
+            result = run_fold(faceset, x, k, tr, te, model_config=model_config, recipe=recipe, epochs=epochs,
+                              seed=seed, on_epoch=on_epoch)
+            write_json(path, result.to_dict())
+            results.append(result)
+            bar.set_postfix(last_acc=f"{result.accuracy:.3f}")
+    finally:
+        bar.close()
+    return sorted(results, key=lambda r: r.fold)
+
+
+def n_params(model_config: MFFCNNConfig) -> int:
+    from mffcnn.model import MFFCNN
+
+    return count_parameters(MFFCNN(model_config))
