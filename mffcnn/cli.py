@@ -77,9 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mffcnn: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = " (resume with: mffcnn cv --resume)" if args.mode == "cv" else ""
+        hint = f" (resume with: mffcnn {args.mode} --resume)" if args.mode in ("cv", "train") else ""
         print(f"mffcnn: interrupted{hint}", file=sys.stderr)
         return 130
+    finally:
+        from mffcnn.train.distributed import shutdown
+
+        shutdown()
 
 
 if __name__ == "__main__":

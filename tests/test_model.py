@@ -97,3 +97,23 @@ def test_config_roundtrip_and_validation():
     with pytest.raises(ValueError):
         MFFCNNConfig(num_selected=600)
     assert count_parameters(MFFCNN(cfg)) > 0
+
+
+def test_patch_cnn_once_on_the_face_equals_the_cnn_on_each_patch():
+    torch.manual_seed(0)
+    branch = MFFCNN().patch_branch
+    assert branch.window_stride == 3  # 12 px of patch stride / total CNN stride 4
+    x = torch.randn(3, 1, 60, 60, requires_grad=True)
+    fast, slow = branch.forward_maps(x), branch.forward_maps_per_patch(x)
+    assert torch.allclose(fast, slow, atol=1e-5)
+    (g_fast,) = torch.autograd.grad(fast.square().sum(), x)
+    (g_slow,) = torch.autograd.grad(slow.square().sum(), x)
+    assert torch.allclose(g_fast, g_slow, atol=1e-4)
+
+
+def test_patch_cnn_falls_back_to_per_patch_when_windows_do_not_align():
+    from mffcnn.model.patch_branch import shared_window_stride
+
+    assert shared_window_stride(24, 12, ((8, 3), (8, 3), (8, 5), (32, 3)), (2, 4)) == 3
+    assert shared_window_stride(24, 12, ((8, 3), (8, 4), (8, 5), (32, 3)), (2, 4)) is None  # odd size at pool 1
+    assert shared_window_stride(20, 10, ((8, 3), (8, 3), (8, 3), (32, 3)), (2, 4)) is None  # offset 5 is odd

@@ -38,7 +38,9 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
                    help=f"training recipe (default: {DEFAULT_RECIPE}; 'paper' is §4.2 exactly)")
     p.add_argument("--epochs", type=int, help="default: the paper's for the dataset (25 for CK+)")
     p.add_argument("--lr", type=float, help="initial learning rate")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="fixes data order, augmentation and initial weights")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: cuda if present")
+    p.add_argument("--amp", action="store_true", help="mixed precision (bfloat16 on CPU, float16 on GPU)")
 
 
 def add_run_args(p: argparse.ArgumentParser) -> None:

@@ -12,6 +12,8 @@ def register(sub) -> None:
     p.add_argument("--protocol", choices=["random", "subject", "both"], default="both",
                    help="random folds (paper), subject-independent folds, or both (default)")
     p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--spread", choices=["batches", "folds"], default="batches",
+                   help="under torchrun: split each batch over the processes (DDP), or give each process whole folds")
     add_training_args(p)
     add_run_args(p)
     p.add_argument("--resume", nargs="?", const="", metavar="RUN", help="finish an interrupted run (default: latest)")
@@ -30,8 +32,13 @@ def run(args) -> int:
         run_dir, results = experiment.cross_validate(
             args.dataset, args.root, protocol=args.protocol, folds=args.folds, recipe=args.recipe,
             epochs=args.epochs, lr=args.lr, seed=args.seed, dataset_options=dataset_options(args),
+            device=args.device, amp=args.amp, spread=args.spread,
             project=args.project, name=args.name, verbose=not args.quiet, command=command_line(),
         )
+    from mffcnn.train.distributed import is_main_process
+
+    if not is_main_process():
+        return 0
     for r in results:
         paper = f"   (paper: {pct(r['paper']['accuracy'])} %, random folds)" if r["paper"] else ""
         tag = " [synthetic]" if r["synthetic"] else ""

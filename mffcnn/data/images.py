@@ -50,10 +50,9 @@ def to_grey_uint8(image: np.ndarray) -> np.ndarray:
         if channels == 2:  # grey + alpha
             image = image[:, :, 0]
         elif channels in (3, 4):
-            image = image[:, :, :3]  # alpha carries no face
-            if image.dtype not in (np.uint8, np.uint16, np.float32):
-                image = image.astype(np.float32)
-            image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2GRAY)
+            # Alpha carries no face. Scale to 8 bits first (one scale for all three channels), then mix.
+            colour = _scale_to_uint8(np.ascontiguousarray(image[:, :, :3]))
+            return cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
         else:
             raise ImageError(f"unsupported channel count {channels}")
     if image.ndim != 2:

@@ -5,8 +5,9 @@
 * `subject`: subject-independent folds (scikit-learn's StratifiedGroupKFold on subject ids):
   no person is in both training and test.
 
-Each finished fold is written to `folds/fold_XX.json` at once; a run that is started again
-skips the folds it already has, so an interrupted run resumes where it stopped.
+Each finished fold is written to `folds/fold_XX.json` at once, and the fold in progress keeps its
+training state after every epoch (`fold_XX.state.pt`); a run that is started again skips the
+folds it has and continues the one it was in, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mffcnn.data.faceset import FaceSet
 from mffcnn.errors import MffcnnError, warn
 from mffcnn.model import MFFCNNConfig, count_parameters
 from mffcnn.runs import read_json, write_json
+from mffcnn.train.distributed import SINGLE, Dist, barrier, gather_objects
 from mffcnn.train.loop import fit, predict_proba
 from mffcnn.train.recipes import Recipe
 
@@ -88,15 +90,24 @@ def run_fold(
     recipe: Recipe,
     epochs: int,
     seed: int,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+    dist: Dist = SINGLE,
+    state_path: Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> FoldResult:
     start = time.perf_counter()
     y = torch.from_numpy(faceset.labels)
     model = fit(
         x[train_idx], y[train_idx], model_config=model_config, recipe=recipe, epochs=epochs,
-        seed=seed * 1000 + fold, on_epoch=on_epoch,
+        seed=seed * 1000 + fold, device=device, amp=amp, dist=dist, state_path=state_path, on_epoch=on_epoch,
     )
-    pred = predict_proba(model, x[test_idx]).argmax(1)
+    # Each rank predicts its share of the test set; the shares are gathered back in order.
+    share = np.arange(len(test_idx))[dist.rank :: dist.world]
+    pred_share = predict_proba(model, x[test_idx[share]]).argmax(1)
+    pred = np.empty(len(test_idx), dtype=np.int64)
+    for idx, p in gather_objects((share, pred_share), dist):
+        pred[idx] = p
     acc = float((pred == faceset.labels[test_idx]).mean())
     return FoldResult(fold, acc, len(train_idx), len(test_idx), time.perf_counter() - start,
                       test_idx.tolist(), pred.tolist())
@@ -113,12 +124,21 @@ def run_cv(
     epochs: int,
     seed: int = 0,
     verbose: bool = True,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+    dist: Dist = SINGLE,
+    spread: str = "batches",
 ) -> list[FoldResult]:
-    """Run (or finish) all folds of one protocol; fold files in out_dir/folds. Returns every fold's result."""
+    """Run (or finish) all folds of one protocol; fold files in out_dir/folds. Returns every fold's result.
+
+    Under torchrun, spread="batches" trains each fold with DDP (every rank on every fold);
+    spread="folds" gives each rank whole folds, one round of `world` folds at a time."""
     from tqdm import tqdm
 
     folds_dir = out_dir / "folds"
-    folds_dir.mkdir(parents=True, exist_ok=True)
+    if dist.is_main:
+        folds_dir.mkdir(parents=True, exist_ok=True)
+    barrier(dist)
     folds = make_folds(faceset, protocol, n_folds, seed)
     x = faceset.preprocessing.to_tensor(faceset.images)
     results: list[FoldResult] = []
@@ -132,23 +152,39 @@ def run_cv(
             results.append(done)
         else:
             todo.append((k, tr, te, path))
+    verbose = verbose and dist.is_main
     if results and verbose:
         tqdm.write(f"{protocol}: resuming, {len(results)} of {n_folds} folds already done")
+    by_folds = spread == "folds" and dist.active
     bar = tqdm(total=len(todo) * epochs, desc=f"{faceset.name} {protocol}", unit="epoch", disable=not verbose,
                dynamic_ncols=True)
+
+    def on_epoch(epoch: int, loss: float) -> None:
+        bar.update(dist.world if by_folds else 1)
+        bar.set_postfix(loss=f"{loss:.3f}")
+
+    common = dict(model_config=model_config, recipe=recipe, epochs=epochs, seed=seed, device=device, amp=amp)
     try:
-        for k, tr, te, path in todo:
-            bar.set_description(f"{faceset.name} {protocol} fold {k}/{n_folds}")
-
-            def on_epoch(epoch: int, loss: float) -> None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.3f}")
-
-            result = run_fold(faceset, x, k, tr, te, model_config=model_config, recipe=recipe, epochs=epochs,
-                              seed=seed, on_epoch=on_epoch)
-            write_json(path, result.to_dict())
-            results.append(result)
-            bar.set_postfix(last_acc=f"{result.accuracy:.3f}")
+        if by_folds:
+            for first in range(0, len(todo), dist.world):
+                round_ = todo[first : first + dist.world]
+                mine = round_[dist.rank] if dist.rank < len(round_) else None
+                result = run_fold(faceset, x, mine[0], mine[1], mine[2], on_epoch=on_epoch, **common) if mine else None
+                for r in gather_objects(result, dist):
+                    if r is not None:
+                        results.append(r)
+                        if dist.is_main:
+                            write_json(folds_dir / f"fold_{r.fold:02d}.json", r.to_dict())
+        else:
+            for k, tr, te, path in todo:
+                bar.set_description(f"{faceset.name} {protocol} fold {k}/{n_folds}")
+                state = folds_dir / f"fold_{k:02d}.state.pt"  # mid-fold resume
+                result = run_fold(faceset, x, k, tr, te, dist=dist, state_path=state, on_epoch=on_epoch, **common)
+                if dist.is_main:
+                    write_json(path, result.to_dict())
+                    state.unlink(missing_ok=True)
+                results.append(result)
+                bar.set_postfix(last_acc=f"{result.accuracy:.3f}")
     finally:
         bar.close()
     return sorted(results, key=lambda r: r.fold)

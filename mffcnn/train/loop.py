@@ -1,16 +1,30 @@
-"""The training loop: `train_one_epoch`, `predict_proba`, and `fit` that runs a recipe."""
+"""The training loop: `train_one_epoch`, `predict_proba`, and `fit` that runs a recipe.
+
+All randomness of an epoch (batch order, augmentation) is drawn from (seed, epoch) alone, so:
+- the same seed gives the same model (on CPU; see docs for GPU),
+- a run resumed from its epoch checkpoint continues exactly as if it had never stopped,
+- N processes under torchrun see the same global batches as one process does, each taking its
+  share: the DDP run equals the single-process run up to floating-point summation order.
+We do not use torch's DistributedSampler: it pads the data to a multiple of the world size with
+repeated samples, so its batches (and results) differ from a single process's.
+"""
 
 from __future__ import annotations
 
 import math
+import os
+from contextlib import nullcontext
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig
+from mffcnn.train.distributed import SINGLE, Dist, all_reduce_sum, barrier
 from mffcnn.train.recipes import Recipe
 
 
@@ -26,62 +40,126 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def augment_batch(x: torch.Tensor, recipe: Recipe, gen: torch.Generator) -> torch.Tensor:
-    """Random flip and a random similarity transform per face of a (B, 1, H, W) batch."""
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise MffcnnError("--device cuda: no CUDA GPU is available here (use --device cpu or auto)")
+    if name not in ("cpu", "cuda"):
+        raise MffcnnError(f"unknown device {name!r}; choose auto, cpu or cuda")
+    return torch.device(name)
+
+
+def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
+    return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 7 + stream) % 2**63)
+
+
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[torch.Tensor]:
+    """The epoch's global batches (indices into the training set), the same on every rank."""
+    order = torch.randperm(n, generator=_generator(seed, epoch, 0))
+    return list(order.split(batch_size))
+
+
+def augmentation_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """(n, 5) uniform numbers per training sample and epoch: flip, angle, zoom, dx, dy."""
+    return torch.rand(n, 5, generator=_generator(seed, epoch, 1))
+
+
+def augment(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor:
+    """Random flip and a similarity transform per face of a (B, 1, H, W) batch; draws (B, 5) in [0, 1)."""
     b, _, h, w = x.shape
     if recipe.flip:
-        flip = torch.rand(b, generator=gen) < 0.5
-        x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        x = torch.where((draws[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
     if recipe.rotate or recipe.scale or recipe.shift:
-        u = torch.rand(b, 4, generator=gen) * 2 - 1  # (B, 4) in [-1, 1]
+        u = draws[:, 1:] * 2 - 1  # (B, 4) in [-1, 1]
         angle = u[:, 0] * math.radians(recipe.rotate)
         zoom = 1 + u[:, 1] * recipe.scale
         cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
         theta = torch.stack([  # (B, 2, 3): output → input sampling grid, in [-1, 1] coordinates
             torch.stack([cos, -sin, u[:, 2] * 2 * recipe.shift / w], 1),
             torch.stack([sin, cos, u[:, 3] * 2 * recipe.shift / h], 1),
-        ], 1)
+        ], 1).to(x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return x
 
 
+class _LossOf(nn.Module):
+    """The model and its loss as one module, so DDP sees the whole training step in forward()."""
+
+    def __init__(self, model: MFFCNN):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.model.loss(self.model.forward_all(x), y)
+
+
 def train_one_epoch(
-    model: MFFCNN,
+    step: nn.Module,
     optimizer: torch.optim.Optimizer,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
     recipe: Recipe,
-    gen: torch.Generator,
+    seed: int,
     epoch: int,
-    on_batch: Callable[[], None] | None = None,
+    dist: Dist = SINGLE,
+    amp: bool = False,
 ) -> float:
-    """One pass over (x, y) in random batches; returns the mean loss."""
-    model.train()
-    order = torch.randperm(len(y), generator=gen)
-    total, seen = 0.0, 0
-    for b, start in enumerate(range(0, len(y), recipe.batch_size)):
-        idx = order[start : start + recipe.batch_size]
-        xb = augment_batch(x[idx], recipe, gen)
-        loss = model.loss(model.forward_all(xb), y[idx])
-        if not math.isfinite(loss.item()):
-            raise TrainingDiverged(f"loss became {loss.item()} at epoch {epoch + 1}, batch {b + 1}; try a lower --lr")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+    """One pass over (x, y) in the epoch's global batches, this rank taking its share; the mean loss."""
+    step.train()
+    draws = augmentation_draws(len(y), seed, epoch)
+    device = next(step.parameters()).device
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16 if device.type == "cpu" else torch.float16) \
+        if amp else nullcontext()
+    total = torch.zeros(2, dtype=torch.float64)  # (sum of losses, samples) over all ranks
+    for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch)):
+        mine = batch[dist.rank :: dist.world]  # this rank's share of the global batch
+        xb = augment(x[mine], draws[mine], recipe).to(device, non_blocking=True)
+        yb = y[mine].to(device, non_blocking=True)
+        with autocast:
+            loss = step(xb, yb)
+        # Scale so that DDP's gradient average equals the gradient of the global batch's mean loss,
+        # even when the ranks' shares differ by one sample.
+        (loss * (len(mine) * dist.world / len(batch))).backward()
+        batch_total = all_reduce_sum(torch.tensor([loss.item() * len(mine), len(mine)], dtype=torch.float64), dist)
+        if not math.isfinite(batch_total[0].item()):
+            optimizer.zero_grad(set_to_none=True)
+            raise TrainingDiverged(f"the loss became {batch_total[0].item()} at epoch {epoch + 1}, batch {b + 1}")
         optimizer.step()
-        total += loss.item() * len(idx)
-        seen += len(idx)
-        if on_batch:
-            on_batch()
-    return total / max(seen, 1)
+        optimizer.zero_grad(set_to_none=True)
+        total += batch_total
+    return (total[0] / total[1].clamp(min=1)).item()
 
 
 @torch.no_grad()
 def predict_proba(model: MFFCNN, x: torch.Tensor, batch_size: int = 500) -> np.ndarray:
+    """(n, 1, 60, 60) normalised faces → (n, C) probabilities, in eval mode, on the model's device."""
     model.eval()
-    out = [model(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+    device = next(model.parameters()).device
+    out = [model(x[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
+
+
+def save_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer, epoch: int) -> None:
+    """The training state after `epoch` (0-based), written atomically: a crash never leaves half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+                "torch_rng": torch.get_rng_state()}, tmp)
+    os.replace(tmp, path)
+
+
+def load_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer) -> int:
+    """Restore a training state (weights_only: nothing is unpickled); returns the next epoch to run."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        return int(state["epoch"]) + 1
+    except Exception as e:  # a damaged state file must say so, not crash with a traceback
+        raise MffcnnError(f"cannot resume from {path}: {str(e).splitlines()[0]}; delete it to start over") from None
 
 
 def fit(
@@ -92,17 +170,38 @@ def fit(
     recipe: Recipe,
     epochs: int,
     seed: int,
+    device: torch.device | str = "cpu",
+    amp: bool = False,
+    dist: Dist = SINGLE,
+    state_path: str | Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
 ) -> MFFCNN:
-    """Train a fresh MFF-CNN on (x, y) with the recipe; same seed, same model."""
+    """Train a fresh MFF-CNN on (x, y) with the recipe; same seed, same model.
+
+    With state_path, the training state is saved after every epoch and a run that finds one
+    continues from it. Under torchrun (dist.active) the model is wrapped in DDP."""
     seed_everything(seed)
-    model = MFFCNN(model_config)  # callers apply the recipe: recipe.model_config(cfg)
+    device = torch.device(device)
+    model = MFFCNN(model_config).to(device)  # callers apply the recipe: recipe.model_config(cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    gen = torch.Generator().manual_seed(seed)
-    for epoch in range(epochs):
+    start = 0
+    state_path = Path(state_path) if state_path else None
+    if state_path and state_path.exists():
+        start = load_state(state_path, model, optimizer)
+    step: nn.Module = _LossOf(model)
+    if dist.active:
+        step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
+    for epoch in range(start, epochs):
         for group in optimizer.param_groups:
             group["lr"] = recipe.lr_at(epoch)
-        loss = train_one_epoch(model, optimizer, x, y, recipe=recipe, gen=gen, epoch=epoch)
+        try:
+            loss = train_one_epoch(step, optimizer, x, y, recipe=recipe, seed=seed, epoch=epoch, dist=dist, amp=amp)
+        except TrainingDiverged as e:
+            kept = f"; the last good state (epoch {epoch}) is kept in {state_path}" if state_path and epoch else ""
+            raise TrainingDiverged(f"{e}{kept}. Try a lower --lr") from None
+        if state_path and dist.is_main:
+            save_state(state_path, model, optimizer, epoch)
+        barrier(dist)  # nobody reads a state file before rank 0 has written it
         if on_epoch:
             on_epoch(epoch, loss)
     return model
