@@ -93,10 +93,12 @@ def fit(
     epochs: int,
     seed: int,
     on_epoch: Callable[[int, float], None] | None = None,
+    init: MFFCNN | None = None,
 ) -> MFFCNN:
-    """Train a fresh MFF-CNN on (x, y) with the recipe; same seed, same model."""
+    """Train a fresh MFF-CNN on (x, y) with the recipe (or go on training `init`: fine-tuning,
+    §4.6); same seed, same model."""
     seed_everything(seed)
-    model = MFFCNN(model_config)  # callers apply the recipe: recipe.model_config(cfg)
+    model = init if init is not None else MFFCNN(model_config)  # callers apply the recipe: recipe.model_config(cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     gen = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
