@@ -14,7 +14,7 @@ import sys
 
 from mffcnn.errors import MffcnnError
 
-COMMANDS = ["cv", "train", "evaluate", "params"]
+COMMANDS = ["prepare", "cv", "train", "evaluate", "params", "sfew"]
 
 
 class Parser(argparse.ArgumentParser):

@@ -47,7 +47,7 @@ def test_typos_get_the_closest_option(capsys):
     assert e.value.code == 2
     assert "did you mean --epochs" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["cv", "ckplus"])
+        main(["cv", "ckplus_48"])
     assert "did you mean 'ckplus48'" in capsys.readouterr().err
 
 

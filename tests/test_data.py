@@ -96,7 +96,7 @@ def test_synthetic_is_deterministic_and_balanced():
 
 def test_load_dataset_rejects_unknown_names_and_options(ckplus48_root):
     with pytest.raises(MffcnnError, match="did you mean 'ckplus48'"):
-        load_dataset("ckplus", ckplus48_root)
+        load_dataset("ckplus_48", ckplus48_root)
     with pytest.raises(MffcnnError, match="does not take"):
         load_dataset("ckplus48", ckplus48_root, subject_regex="x")
     with pytest.raises(MffcnnError, match="needs the path"):

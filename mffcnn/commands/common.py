@@ -7,27 +7,74 @@ import shlex
 import sys
 
 
-def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False) -> None:
+def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, positional: bool = True) -> None:
     from mffcnn.data import DATASETS
 
-    p.add_argument("dataset", choices=list(DATASETS), nargs="?" if optional else None, help="dataset layout")
-    p.add_argument("root", nargs="?", help="dataset folder (none for synthetic)")
-    g = p.add_argument_group("dataset options")
-    g.add_argument("--contempt", action="store_true", default=None, help="ckplus48: add the contempt class (7)")
+    if positional:
+        p.add_argument("dataset", choices=list(DATASETS), nargs="?" if optional else None, help="dataset layout")
+        p.add_argument("root", nargs="?", help="dataset folder (none for synthetic; fer2013 also takes the csv)")
+    g = p.add_argument_group("dataset options (each applies to the datasets named)")
+    g.add_argument("--contempt", action="store_true", default=None, help="ckplus, ckplus48: add the contempt class")
+    g.add_argument("--neutral", action="store_true", default=None,
+                   help="jaffe: add the 30 neutral photos; ckplus: each sequence's first frame as neutral")
+    g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="jaffe (on by default, as the paper), folder (off): each photo in 8 versions "
+                        "(mirror, ±5°, ±10°, ±15°, §4.1)")
+    g.add_argument("--frames", type=int, help="ckplus, oulu: the last N frames of each sequence (3)")
+    g.add_argument("--camera", choices=["vis", "nir"], help="oulu: camera (vis)")
+    g.add_argument("--light", choices=["strong", "weak", "dark"], help="oulu: illumination (strong = normal)")
+    g.add_argument("--split", choices=["train", "val", "test", "all"],
+                   help="sfew: train (default), val, all; fer2013: train (default, Training), val (PublicTest), "
+                        "test (PrivateTest), all")
     g.add_argument("--subject-regex", help="folder: regex whose group 'subject' (or 1) is the person in a file name")
     g.add_argument("--subjects", type=int, help="synthetic: number of people (30)")
     g.add_argument("--per-class", type=int, help="synthetic: faces per person and class (5)")
     g.add_argument("--data-seed", type=int, help="synthetic: seed of the generated faces (0)")
+    add_face_args(p)
+
+
+def add_face_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("face cropping (Viola-Jones, §4.1)")
+    g.add_argument("--detect-face", action=argparse.BooleanOptionalAction, default=None,
+                   help="find the face with Viola-Jones and crop it (default: on for ckplus, jaffe, oulu; "
+                        "off for the aligned ckplus48, sfew, fer2013, and for folder and synthetic)")
+    g.add_argument("--margin", type=float, help="grow the face box by this fraction of its side on every side (0)")
+    g.add_argument("--no-face", choices=["skip", "whole"],
+                   help="when no face is found: skip the image (default; counted) or use the whole image")
+    g = p.add_argument_group("dataset cache")
+    g.add_argument("--cache-dir", help="where prepared datasets are cached (default: $MFFCNN_CACHE_DIR or "
+                                       "~/.cache/mffcnn)")
+    g.add_argument("--no-cache", action="store_true", help="read and crop the dataset afresh; store nothing")
 
 
 def dataset_options(args) -> dict:
     """The dataset options the user gave (None = not given; the loader checks they apply)."""
+    from mffcnn.errors import MffcnnError
+
+    if getattr(args, "no_cache", False) and getattr(args, "cache_dir", None):
+        raise MffcnnError("--no-cache and --cache-dir contradict each other; give one")
     return {
         "contempt": args.contempt,
+        "neutral": args.neutral,
+        "augment": args.augment,
+        "frames": args.frames,
+        "camera": args.camera,
+        "light": args.light,
+        "split": args.split,
         "subject_regex": args.subject_regex,
         "subjects": args.subjects,
         "per_class": args.per_class,
         "seed": args.data_seed,
+        **face_options(args),
+    }
+
+
+def face_options(args) -> dict:
+    return {
+        "detect_face": args.detect_face,
+        "margin": args.margin,
+        "no_face": args.no_face,
+        "cache": False if args.no_cache else args.cache_dir,
     }
 
 

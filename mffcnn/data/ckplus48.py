@@ -18,6 +18,7 @@ from mffcnn.errors import MffcnnError
 
 BASIC = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]  # the paper's 6, its order
 CONTEMPT = "contempt"
+PREPROCESSING = Preprocessing(detect_face=False)  # already face-cropped
 _NAME = re.compile(r"^(S\d+)_(\d+)_(\d+)$")
 
 
@@ -38,4 +39,7 @@ def load(root: str | Path, *, contempt: bool = False, preprocessing: Preprocessi
     records = class_tree_records(
         root, classes, subject_of, summary, no_subject_reason="name is not S<subject>_<sequence>_<frame>"
     )
-    return build_faceset("ckplus48", classes, records, preprocessing=preprocessing or Preprocessing(), summary=summary)
+    if not contempt and (root / CONTEMPT).is_dir():
+        n = sum(1 for p in (root / CONTEMPT).iterdir() if p.is_file() and not p.name.startswith("."))
+        summary.notes.append(f"{n} contempt images left out, as in the paper (--contempt adds them)")
+    return build_faceset("ckplus48", classes, records, preprocessing=preprocessing or PREPROCESSING, summary=summary)

@@ -1,16 +1,17 @@
 """The in-memory dataset every protocol runs on, and how loaders build it.
 
-A dataset module (ckplus48.py, folder.py, …) knows its native layout and yields Records:
-where an image is, its class, its subject, and the photo it came from. `build_faceset` reads
-and crops them, warns about each file it cannot use, and counts everything per class, so
-nothing is dropped without being counted.
+A dataset module (ckplus.py, jaffe.py, …) knows its native layout and yields Records: where
+an image is, its class, its subject, and the photo it came from. `build_faceset` reads and
+crops them (paper §4.1: Viola-Jones, 60×60), optionally augments them (§4.1, JAFFE), warns
+about each file it cannot use, and counts everything per class, so nothing is dropped without
+being counted.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
@@ -19,13 +20,29 @@ from mffcnn.data.images import ImageError, read_grey
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError, warn
 
+if TYPE_CHECKING:
+    from mffcnn.data.augment import Augmentation
+
+# The summary row for files that carry no usable label (malformed names, unknown codes, …):
+# they belong to no class, but they are counted, never silently lost.
+UNLABELLED = "(no label)"
+
+# A source image whose grey levels have a standard deviation below this is one flat colour:
+# no face, no expression (SFEW 2.0 Val holds 12 all-black failed alignments, FER2013 a few
+# blank frames). Real but very dark faces in SFEW have 1.4 and above, so they stay.
+BLANK_STD = 1.0
+
+# Per-file warnings of one kind printed before the rest are only counted (a broken 35,887-row
+# FER2013 csv must not bury the terminal); the summary counts every one of them.
+MAX_WARNINGS_PER_REASON = 25
+
 
 @dataclass
 class Record:
     path: str
     label: str  # class name
     subject: str  # the person: subject-independent folds never split one
-    group: str | None = None  # the source photo (augmented copies share it); defaults to path
+    group: str | None = None  # the source photo or sequence (augmented copies share it); defaults to path
     image: np.ndarray | None = None  # an image already in memory (synthetic, csv datasets)
 
 
@@ -41,10 +58,22 @@ class ClassSummary:
 class PrepareSummary:
     classes: dict[str, ClassSummary] = field(default_factory=lambda: defaultdict(ClassSummary))
     notes: list[str] = field(default_factory=list)  # dataset-level remarks (e.g. an empty class folder)
+    warnings: list[str] = field(default_factory=list)  # every per-file warning, replayed on a cache hit
+    views: int = 1  # images per kept photo (8 with the paper's JAFFE augmentation)
 
     def drop(self, label: str, reason: str) -> None:
         self.classes[label].found += 1
         self.classes[label].dropped[reason] += 1
+
+    def skip(self, label: str, reason: str, message: str) -> None:
+        """Drop one file: warn (`path: why; skipped`), remember the warning and count it under `reason`."""
+        shown = sum(c.dropped[reason] for c in self.classes.values())
+        self.drop(label, reason)
+        self.warnings.append(message)
+        if shown < MAX_WARNINGS_PER_REASON:
+            warn(message)
+        elif shown == MAX_WARNINGS_PER_REASON:
+            warn(f"more files dropped as {reason!r}; the rest are counted in the summary, not shown")
 
     def keep(self, label: str) -> None:
         self.classes[label].found += 1
@@ -61,13 +90,20 @@ class PrepareSummary:
     def table(self) -> str:
         """Per class: found, kept, dropped and why — what `prepare` and `cv` print."""
         width = max([len("class"), *map(len, self.classes)])
-        lines = [f"{'class':<{width}}  found   kept  dropped"]
+        images = self.views > 1  # with augmentation, also the number of images the network sees
+        head = f"{'class':<{width}}  found   kept" + ("  images" if images else "") + "  dropped"
+        lines = [head]
+
+        def row(name, found, kept, dropped, why=""):
+            extra = f"  {kept * self.views:6d}" if images else ""
+            return f"{name:<{width}}  {found:5d}  {kept:5d}{extra}  {dropped:7d}  {why}".rstrip()
+
         for name, c in self.classes.items():
             why = ", ".join(f"{n} {reason}" for reason, n in c.dropped.most_common())
             if c.whole_image:
                 why = ", ".join(filter(None, [why, f"{c.whole_image} kept as whole image (no face found)"]))
-            lines.append(f"{name:<{width}}  {c.found:5d}  {c.kept:5d}  {sum(c.dropped.values()):7d}  {why}".rstrip())
-        lines.append(f"{'total':<{width}}  {self.kept + self.dropped:5d}  {self.kept:5d}  {self.dropped:7d}")
+            lines.append(row(name, c.found, c.kept, sum(c.dropped.values()), why))
+        lines.append(row("total", self.kept + self.dropped, self.kept, self.dropped))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -78,7 +114,16 @@ class PrepareSummary:
                 for k, c in self.classes.items()
             },
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "views": self.views,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PrepareSummary":
+        s = cls(notes=list(d.get("notes", [])), warnings=list(d.get("warnings", [])), views=d.get("views", 1))
+        for k, c in d.get("classes", {}).items():
+            s.classes[k] = ClassSummary(c["found"], c["kept"], Counter(c["dropped"]), c.get("whole_image", 0))
+        return s
 
 
 @dataclass
@@ -89,10 +134,12 @@ class FaceSet:
     labels: np.ndarray  # (n,) int64 indices into class_names
     subjects: np.ndarray  # (n,) str
     groups: np.ndarray  # (n,) str
-    paths: list[str]
+    paths: list[str]  # source file of each face; an augmented copy is `file#flip`, `file#rot+5`, …
     preprocessing: Preprocessing
     synthetic: bool = False
     summary: PrepareSummary = field(default_factory=PrepareSummary)
+    cache: str | None = None  # the cache file it was read from or written to (mffcnn.data.cache)
+    from_cache: bool = False
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -110,33 +157,45 @@ def build_faceset(
     preprocessing: Preprocessing,
     summary: PrepareSummary | None = None,
     synthetic: bool = False,
+    augmentation: "Augmentation | None" = None,
 ) -> FaceSet:
-    """Read, crop (Preprocessing.crop) and collect records; per-file problems become warnings and counts."""
+    """Read, crop (Preprocessing.find_face / crop_at) and collect records; per-file problems become
+    warnings and counts. With an augmentation every kept photo yields its versions (augment.py)."""
+    from mffcnn.data.augment import augmented_crops
+
     summary = summary or PrepareSummary()
     for c in class_names:
         summary.classes[c]  # every requested class shows in the table, even with nothing found
+    if augmentation is not None:
+        summary.views = augmentation.n_views
     faces, labels, subjects, groups, paths = [], [], [], [], []
     index = {c: i for i, c in enumerate(class_names)}
     for r in records:
         try:
             grey = r.image if r.image is not None else read_grey(r.path)
-            face, found = preprocessing.crop_or_whole(grey)
+            if grey.std() < BLANK_STD:
+                summary.skip(r.label, "blank image", f"{r.path}: blank image (one flat colour, no face); skipped")
+                continue
+            box, found = preprocessing.find_face(grey)
+            if augmentation is None:
+                views = [("", preprocessing.crop_at(grey, box))]
+            else:
+                views = augmented_crops(grey, box, preprocessing, augmentation)
         except NoFaceError:
-            warn(f"{r.path}: no face found; skipped")
-            summary.drop(r.label, "no face found")
+            summary.skip(r.label, "no face found", f"{r.path}: no face found; skipped")
             continue
         except ImageError as e:
-            warn(f"{r.path}: {e}; skipped")
-            summary.drop(r.label, "unreadable")
+            summary.skip(r.label, "unreadable", f"{r.path}: {e}; skipped")
             continue
         summary.keep(r.label)
         if not found:
             summary.classes[r.label].whole_image += 1
-        faces.append(face)
-        labels.append(index[r.label])
-        subjects.append(r.subject)
-        groups.append(r.group or r.path)
-        paths.append(r.path)
+        for tag, face in views:
+            faces.append(face)
+            labels.append(index[r.label])
+            subjects.append(r.subject)
+            groups.append(r.group or r.path)
+            paths.append(f"{r.path}#{tag}" if tag else r.path)
 
     empty = [c for c in class_names if summary.classes[c].kept == 0]
     for c in empty:

@@ -15,7 +15,9 @@ from typing import Callable
 from mffcnn.data.faceset import FaceSet, PrepareSummary, Record, build_faceset
 from mffcnn.data.images import is_image_file
 from mffcnn.data.preprocess import Preprocessing
-from mffcnn.errors import MffcnnError, warn
+from mffcnn.errors import MffcnnError
+
+PREPROCESSING = Preprocessing(detect_face=False)
 
 
 def check_root(root: str | Path, dataset: str) -> Path:
@@ -47,13 +49,11 @@ def class_tree_records(
             summary.notes.append(f"class folder {label}/ is empty")
         for path in files:
             if not is_image_file(path):
-                warn(f"{path}: not an image file; skipped")
-                summary.drop(label, "not an image file")
+                summary.skip(label, "not an image file", f"{path}: not an image file; skipped")
                 continue
             subject = subject_of(path)
             if subject is None:
-                warn(f"{path}: {no_subject_reason}; skipped")
-                summary.drop(label, "no subject in name")
+                summary.skip(label, "no subject in name", f"{path}: {no_subject_reason}; skipped")
                 continue
             records.append(Record(path=str(path), label=label, subject=subject))
     return records
@@ -83,8 +83,15 @@ def load(
     *,
     subject_regex: str | None = None,
     classes: list[str] | None = None,
+    augment: bool = False,
     preprocessing: Preprocessing | None = None,
 ) -> FaceSet:
+    """Every sub-folder is a class. Face detection is off by default (most such trees are
+    exports of aligned datasets, like CK+48 or FER2013's folders); `--detect-face` turns it on for
+    uncropped photos. `augment` adds the paper's 8 versions of each photo (augment.py)."""
+    from mffcnn.data.augment import PAPER
+
+    preprocessing = preprocessing or PREPROCESSING
     root = check_root(root, "folder")
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if classes is None:
@@ -101,6 +108,9 @@ def load(
     )
     if subject_regex is None:
         summary.notes.append("no --subject-regex: every image is its own subject")
+    if not preprocessing.detect_face:
+        summary.notes.append("face detection off: each image is used whole (--detect-face for uncropped photos)")
     return build_faceset(
-        f"folder:{root.name}", classes, records, preprocessing=preprocessing or Preprocessing(), summary=summary
+        f"folder:{root.name}", classes, records, preprocessing=preprocessing, summary=summary,
+        augmentation=PAPER if augment else None,
     )

@@ -11,13 +11,13 @@ in bench/ckplus_cv.py --normalisation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import cv2
 import numpy as np
 import torch
 
-from mffcnn.data.face import DetectorSettings, NoFaceError, crop_box, detect_faces
+from mffcnn.data.face import Box, DetectorSettings, NoFaceError, crop_box, detect_faces
 
 NORMALISATIONS = ("per_image", "unit")
 NO_FACE = ("skip", "whole")
@@ -27,8 +27,9 @@ NO_FACE = ("skip", "whole")
 class Preprocessing:
     size: int = 60
     normalisation: str = "per_image"
-    # Viola-Jones (mffcnn.data.face). Datasets that come aligned (CK+48, FER2013, SFEW's aligned
-    # faces) use the whole image instead.
+    # Viola-Jones (mffcnn.data.face). Each dataset module sets its own default: on for the
+    # uncropped ones (CK+, JAFFE, Oulu-CASIA), off for those that come aligned (CK+48, FER2013,
+    # SFEW's aligned faces), which use the whole image.
     detect_face: bool = False
     margin: float = 0.0  # the paper crops the detector's box as it is
     no_face: str = "skip"  # when no face is found: skip the image (counted) or use the whole image
@@ -39,6 +40,8 @@ class Preprocessing:
             raise ValueError(f"normalisation must be one of {NORMALISATIONS}")
         if self.no_face not in NO_FACE:
             raise ValueError(f"no_face must be one of {NO_FACE}")
+        if not 0 <= self.margin <= 2:
+            raise ValueError("margin must be between 0 and 2 (a fraction of the face box's side)")
 
     def resize(self, grey: np.ndarray) -> np.ndarray:
         """H×W uint8 → size×size uint8."""
@@ -52,14 +55,31 @@ class Preprocessing:
 
     def crop_or_whole(self, grey: np.ndarray) -> tuple[np.ndarray, bool]:
         """(face, True) for a detected face; (whole image, False) when falling back."""
+        box, found = self.find_face(grey)
+        return self.crop_at(grey, box), found
+
+    def find_face(self, grey: np.ndarray) -> tuple[Box | None, bool]:
+        """Where the face is: (the largest detected box, True); (None, True) with detection off,
+        since the image is the face already; (None, False) when no face is found and no_face is
+        "whole". Raises NoFaceError when none is found and no_face is "skip"."""
         if not self.detect_face:
-            return self.resize(grey), True
+            return None, True
         boxes = detect_faces(grey, self.detector)
         if boxes:
-            return crop_box(grey, boxes[0], margin=self.margin, size=self.size), True
+            return boxes[0], True
         if self.no_face == "whole":
-            return self.resize(grey), False
+            return None, False
         raise NoFaceError("no face found")
+
+    def crop_at(self, grey: np.ndarray, box: Box | None) -> np.ndarray:
+        """The size×size face for a box from find_face (None: the whole image)."""
+        if box is None:
+            return self.resize(grey)
+        return crop_box(grey, box, margin=self.margin, size=self.size)
+
+    def replace(self, **changes) -> "Preprocessing":
+        """A copy with the given fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def to_tensor(self, faces: np.ndarray) -> torch.Tensor:
         """(n, S, S) uint8 → (n, 1, S, S) float32, normalised."""

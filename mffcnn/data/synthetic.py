@@ -21,6 +21,7 @@ from mffcnn.data.faceset import FaceSet, Record, build_faceset
 from mffcnn.data.preprocess import Preprocessing
 
 CLASSES = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
+PREPROCESSING = Preprocessing(detect_face=False)  # drawn as face crops
 
 # Facial-action parameters: brow raise, brow tilt (+ = inner ends up), eye opening, mouth curve
 # (+ = corners up), mouth opening, mouth width, nose wrinkle, upper-lip raise, cheek raise.
@@ -152,7 +153,7 @@ def generate(*, subjects: int = 30, per_class: int = 5, seed: int = 0, size: int
 
 def load(*, subjects: int = 30, per_class: int = 5, seed: int = 0, preprocessing: Preprocessing | None = None) -> FaceSet:
     """The synthetic set: subjects × 6 classes × per_class faces (900 by default, about CK+'s 927)."""
-    preprocessing = preprocessing or Preprocessing()
+    preprocessing = preprocessing or PREPROCESSING
     records = (
         Record(path=name, label=label, subject=subject, image=face)
         for face, label, subject, name in generate(subjects=subjects, per_class=per_class, seed=seed,

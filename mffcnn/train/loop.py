@@ -175,14 +175,16 @@ def fit(
     dist: Dist = SINGLE,
     state_path: str | Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
+    init: MFFCNN | None = None,
 ) -> MFFCNN:
-    """Train a fresh MFF-CNN on (x, y) with the recipe; same seed, same model.
+    """Train a fresh MFF-CNN on (x, y) with the recipe (or go on training `init`: fine-tuning,
+    §4.6); same seed, same model.
 
     With state_path, the training state is saved after every epoch and a run that finds one
     continues from it. Under torchrun (dist.active) the model is wrapped in DDP."""
     seed_everything(seed)
     device = torch.device(device)
-    model = MFFCNN(model_config).to(device)  # callers apply the recipe: recipe.model_config(cfg)
+    model = (init if init is not None else MFFCNN(model_config)).to(device)  # callers apply the recipe
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     start = 0
     state_path = Path(state_path) if state_path else None

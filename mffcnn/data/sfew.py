@@ -1,0 +1,96 @@
+"""SFEW 2.0 aligned faces (Dhall et al. 2015), paper §4.6.
+
+Layout, as distributed:
+
+    ROOT/Train/<Emotion>/<Movie>_<timestamp>_<frame>.png     e.g. Train/Angry/Airheads_000519240_00000005.png
+    ROOT/Val/<Emotion>/…
+
+Emotions Angry Disgust Fear Happy Neutral Sad Surprise → our seven names (labels.py). The
+release's own nesting (`Train/Train_Aligned_Faces/Angry/…`) and a root that is one split's
+folder are accepted too. `split` picks "train" (the default: the paper fine-tunes on it),
+"val" (the paper reports on it) or "all".
+
+The faces come aligned (143×181 crops from forehead to chin), so face detection is off by
+default, and each is resized to 60×60 whole. (The paper ran RetinaFace on the original
+frames, which are not distributed.) Some alignments failed and are all black (12 in Val):
+they are dropped as "blank image" and counted, since a black square carries no expression —
+scoring them would only add coin flips. SFEW has no person ids: subject = the movie, so
+subject-independent folds keep a film (and so its actors, mostly) on one side; group = the
+clip (movie and timestamp).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
+from mffcnn.data.folder import check_root
+from mffcnn.data.images import is_image_file
+from mffcnn.data.labels import EXPRESSIONS7, canonical
+from mffcnn.data.preprocess import Preprocessing
+from mffcnn.errors import MffcnnError
+
+PREPROCESSING = Preprocessing(detect_face=False)  # aligned faces
+SPLITS = {"train": ["Train"], "val": ["Val"], "all": ["Train", "Val"]}
+# Movie_timestamp_frame; the release also has `OceansTwelve-001817760_00000010` and `IAmSam_013827920__00000055`.
+_NAME = re.compile(r"^(?P<movie>.+?)[_-](?P<time>\d+)_+(?P<frame>\d+)$")
+
+
+def _emotion_dirs(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_dir() and canonical(p.name) is not None]
+
+
+def split_folder(root: Path, split: str) -> Path:
+    """The folder whose sub-folders are the emotions, for one split name (Train/Val)."""
+    for name in (split, split.lower(), split.upper()):
+        folder = root / name
+        if folder.is_dir():
+            if _emotion_dirs(folder):
+                return folder
+            nested = [p for p in folder.iterdir() if p.is_dir() and _emotion_dirs(p)]  # Train/Train_Aligned_Faces/
+            if len(nested) == 1:
+                return nested[0]
+            raise MffcnnError(f"sfew: {folder} holds no emotion folders (Angry/, Disgust/, …)")
+    raise MffcnnError(f"sfew: no {split}/ folder under {root} (expected {split}/Angry/*.png …)")
+
+
+def load(root: str | Path, *, split: str = "train", preprocessing: Preprocessing | None = None) -> FaceSet:
+    root = check_root(root, "sfew")
+    if split not in SPLITS:
+        raise MffcnnError(f"sfew: unknown split {split!r}; choose from {', '.join(SPLITS)}")
+    summary = PrepareSummary()
+    if _emotion_dirs(root) and not any((root / s).is_dir() for s in ("Train", "Val")):
+        folders = [root]  # the user pointed at one split's folder
+        summary.notes.append(f"{root.name}/ holds the emotion folders itself: used as it is, --split ignored")
+    else:
+        folders = [split_folder(root, s) for s in SPLITS[split]]
+    records: list[Record] = []
+    no_movie = 0
+    for folder in folders:
+        for emotion_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            label = canonical(emotion_dir.name)
+            files = sorted(p for p in emotion_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if label not in EXPRESSIONS7:
+                for p in files:
+                    summary.skip(UNLABELLED, "unknown emotion folder",
+                                 f"{p}: {emotion_dir.name!r} is not one of SFEW's seven emotions; skipped")
+                continue
+            if not files:
+                summary.notes.append(f"class folder {emotion_dir.relative_to(root)}/ is empty")
+            for path in files:
+                if not is_image_file(path):
+                    summary.skip(label, "not an image file", f"{path}: not an image file; skipped")
+                    continue
+                m = _NAME.match(path.stem)
+                if m is None:
+                    no_movie += 1
+                subject = m["movie"] if m else path.stem
+                group = f"{m['movie']}_{m['time']}" if m else str(path)
+                records.append(Record(path=str(path), label=label, subject=subject, group=group))
+    if no_movie:
+        summary.notes.append(f"{no_movie} file names are not <Movie>_<timestamp>_<frame>: each is its own subject")
+    summary.notes.append("subject = the movie (SFEW has no person ids)")
+    name = "sfew"
+    return build_faceset(name, list(EXPRESSIONS7), records, preprocessing=preprocessing or PREPROCESSING,
+                         summary=summary)
