@@ -14,7 +14,7 @@ import sys
 
 from mffcnn.errors import MffcnnError
 
-COMMANDS = ["prepare", "cv", "train", "evaluate", "params", "sfew"]
+COMMANDS = ["prepare", "cv", "train", "evaluate", "params", "sfew", "ablate", "gradcam", "report"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mffcnn: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = f" (resume with: mffcnn {args.mode} --resume)" if args.mode in ("cv", "train") else ""
+        hint = f" (resume with: mffcnn {args.mode} --resume)" if args.mode in ("cv", "train", "ablate") else ""
         print(f"mffcnn: interrupted{hint}", file=sys.stderr)
         return 130
     finally:

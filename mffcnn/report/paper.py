@@ -35,3 +35,16 @@ def paper_key(dataset: str) -> str | None:
     """Our dataset name → the paper's key, or None when the paper has no number for it."""
     key = dataset.split(":")[0]
     return key if key in ACCURACY else None
+
+# Tables 2–5: the paper's comparison with other models, (model, parameters, accuracy %), MFF-CNN last.
+TABLES = {
+    "ckplus": ("Table 2", "CK+", [("DCMA-CNN [17]", "0.05M", 93.46), ("DTAGN [21]", "5.85M", 97.25),
+                                  ("FN2EN [28]", "1.19M", 98.60), ("MFF-CNN", "1.21M", 98.80)]),
+    "jaffe": ("Table 3", "JAFFE", [("Sobel-based CNN [20]", "0.58M", 92.00), ("CAE-based CNN [20]", "0.43M", 94.10),
+                                   ("DCMA-CNN [17]", "0.05M", 94.75), ("MFF-CNN", "1.21M", 96.52)]),
+    "oulu": ("Table 4", "Oulu-CASIA", [("DTAGN [21]", "5.85M", 81.46), ("FaceLiveNet [30]", "1.31M", 87.50),
+                                       ("FN2EN [28]", "1.19M", 87.71), ("MFF-CNN", "1.21M", 96.51)]),
+    "sfew": ("Table 5", "SFEW 2.0 (Val)", [("DLP-CNN [35]", "73.75M", 51.05), ("IBAN-IL [36]", "19.8M", 55.28),
+                                          ("MFF-CNN", "1.21M", 40.83)]),
+}
+TABLES["ckplus48"] = TABLES["ckplus"]
