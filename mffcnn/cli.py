@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
+import os
 import sys
 
 from mffcnn.errors import MffcnnError
 
-COMMANDS = ["prepare", "cv", "train", "evaluate", "params", "sfew", "ablate", "gradcam", "report"]
+COMMANDS = [
+    "prepare", "cv", "train", "evaluate", "predict", "export", "ablate", "gradcam", "report", "sfew", "params",
+]
 
 
 class Parser(argparse.ArgumentParser):
@@ -66,6 +69,11 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before torch loads its OpenMP runtime: idle OpenMP threads sleep instead of spinning. With spinning, a
+    # PyTorch forward on a machine whose cores are busy with other work ran up to 10× slower at 2 threads
+    # (bench/speed.py); on a quiet machine sleeping threads wake within microseconds. A user's own
+    # OMP_WAIT_POLICY wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -1,0 +1,100 @@
+"""`mffcnn predict`: expressions of every face in photos, folders, videos and webcams (library: mffcnn.predict)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mffcnn.errors import MffcnnError
+
+PRINT_FACES = 20  # face lines printed before "… more in predictions.json"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="classify every face in images, folders, videos or a webcam",
+                       description="Classify every face in images, folders (recursive), video files or a webcam "
+                                   "with the bundled model or your own (checkpoint, .onnx, TorchScript).")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="image, folder, video file, or webcam:N")
+    p.add_argument("--model", help="a checkpoint from mffcnn train, or a file from mffcnn export "
+                                   "(default: the bundled model)")
+    p.add_argument("--onnx", metavar="PATH", help="run this ONNX file with ONNX Runtime (same as --model PATH)")
+    p.add_argument("--webcam", type=int, metavar="INDEX", help="read camera INDEX (0 = the first) until Ctrl-C")
+    p.add_argument("--output-format", "-f", choices=["json", "csv", "all"], default="all",
+                   help="what to write (default: all)")
+    p.add_argument("--output", "-o", metavar="DIR", help="folder for predictions.{json,csv} and --save output "
+                                                         "(default: a new runs/predict/expN)")
+    p.add_argument("--save", action="store_true", help="also write annotated images and videos (box, label, score)")
+    p.add_argument("--batch-size", type=int, default=128, help="faces per network call (default: 128)")
+    p.add_argument("--no-detect", action="store_true",
+                   help="the inputs are already face crops: classify each whole image, detect nothing")
+    p.add_argument("--min-face", type=float, metavar="FRACTION",
+                   help="smallest face to find, as a fraction of the image's shorter side (model default: 0.125; "
+                        "e.g. 0.03 for group photos, slower)")
+    p.add_argument("--video-stride", type=int, default=1, metavar="N", help="classify every N-th video frame")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop each video or webcam after N classified frames")
+    p.add_argument("--threads", type=int, help="CPU threads for the network (default: PyTorch's / ONNX Runtime's)")
+    p.add_argument("--project", default="runs", help="where run folders go (runs/predict/exp, exp2, …)")
+    p.add_argument("--name", default="exp")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no per-face lines")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from mffcnn import predict as lib
+    from mffcnn.runs import new_run_dir
+
+    inputs = list(args.inputs)
+    if args.webcam is not None:
+        inputs.append(f"webcam:{args.webcam}")
+    if not inputs:
+        raise MffcnnError("predict needs an input: an image, a folder, a video, or --webcam N")
+    if args.model and args.onnx:
+        raise MffcnnError("give either --model or --onnx, not both")
+    webcam = any(lib.parse_webcam(i) is not None for i in inputs)
+    for i in inputs:  # before the model loads: a typo should not cost the start-up time
+        if lib.parse_webcam(i) is None and not Path(i).expanduser().exists():
+            raise MffcnnError(f"input {i!r} does not exist")
+    if args.batch_size < 1 or args.video_stride < 1 or (args.max_frames is not None and args.max_frames < 1):
+        raise MffcnnError("--batch-size, --video-stride and --max-frames must be at least 1")
+    if args.min_face is not None and not 0 < args.min_face <= 1:
+        raise MffcnnError("--min-face is a fraction of the image's shorter side, in (0, 1]")
+    model = lib.load_model(args.onnx or args.model, threads=args.threads)
+    if args.onnx and model.backend != "onnx":
+        raise MffcnnError(f"{args.onnx} is not an ONNX file (it is a {model.backend} model); use --model")
+    detector = None
+    if args.min_face is not None:
+        detector = lib.detector_for_min_face(model.preprocessing.detector, args.min_face)
+    out_dir = Path(args.output) if args.output else new_run_dir(args.project, "predict", args.name)
+    write = lib.get_writer(args.output_format, out_dir)
+
+    printed = 0
+
+    def show(r: lib.FrameResult) -> None:
+        nonlocal printed
+        if args.quiet or r.status == "unreadable":
+            return
+        where = r.file + (f" frame {r.frame} ({r.time:.2f} s)" if r.frame is not None else "")
+        if webcam and r.file.startswith("webcam:"):  # live: one line per frame
+            faces = ", ".join(f"{f.label} {f.score:.2f} at {f.box}" for f in r.faces) or "no face"
+            print(f"{where}: {faces}", flush=True)
+            return
+        for f in r.faces:
+            printed += 1
+            if printed <= PRINT_FACES:
+                print(f"{where}: {f.label} {f.score:.2f} at [x, y, w, h] = {f.box}")
+
+    if webcam and not args.quiet:
+        print("reading the webcam; Ctrl-C stops and writes the results", file=sys.stderr)
+    result = lib.predict(
+        inputs, model=model, batch_size=args.batch_size, detect=not args.no_detect, detector=detector,
+        video_stride=args.video_stride, max_frames=args.max_frames, save_dir=out_dir if args.save else None,
+        progress=not args.quiet, on_frame=show,
+    )
+    paths = write(result)
+    if printed > PRINT_FACES:
+        print(f"… {printed - PRINT_FACES} more faces in {paths[0]}")
+    print(result.summary.line())
+    saved = " and annotated images" if args.save else ""
+    print(f"results{saved}: {', '.join(str(p) for p in paths)}" if not args.save else
+          f"results{saved}: {out_dir}/ ({', '.join(p.name for p in paths)})")
+    return 0
