@@ -1,6 +1,8 @@
 # Two commands set up a fresh machine (Python 3.11, pip, gcc):
-#   make demo   environment + a short cross-validation on the built-in synthetic faces + its report
+#   make demo   environment + a short cross-validation on the built-in synthetic faces + its report,
+#               then the bundled model on every face of a public-domain photo (annotated image + JSON)
 #   make test   environment + the test suite
+#   make bench  every benchmark in BENCHMARKS.md, on the datasets in ../shared/data (hours on 2 cores)
 # torch is pinned for the install step: a loose `torch` can pull a multi-GB CUDA build.
 
 PYTHON ?= python3
@@ -21,14 +23,13 @@ setup: $(BIN)/.installed
 
 demo: setup
 	$(BIN)/mffcnn cv synthetic --folds 5 --epochs 10 --name demo
-	@echo "open the newest runs/cv/demo*/report.md"
+	$(BIN)/mffcnn predict mffcnn/samples/astronaut.png --save --name demo
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python bench/model_size.py
-	$(BIN)/python bench/ckplus_cv.py --data ../shared/data/ckplus48 --recipes paper
+	PATH=$(BIN):$$PATH sh bench/all.sh ../shared/data
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--protocols", default="random,subject")
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--epochs", type=int, help="default: the paper's for the dataset (25 for CK+, 40 for JAFFE)")
-    ap.add_argument("--recipe", default="paper")
+    ap.add_argument("--recipe", default="augmented")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--project", default="runs/bench")
     ap.add_argument("--resume", metavar="RUN", help="finish this interrupted ablation run instead of starting one")

@@ -1,18 +1,15 @@
-"""JAFFE's photos with their labels, read from the flat folder as distributed (bench helper).
+"""JAFFE's photos with their labels, and their largest Viola-Jones faces cropped as predict crops them
+(helpers of the bench scripts that test a model on photos it was not trained on).
 
-`<subject>.<EXPR><n>.<id>.tiff`, EXPR in AN DI FE HA NE SA SU (Lyons et al. 1998): 213 photos, 10 subjects,
-183 without neutral. Kept minimal on purpose: when the dataset loader `mffcnn.data.jaffe` is on main,
-switch the bench scripts to it (its `parse_name` and `CODES`) and delete this file.
+File names are parsed by the JAFFE loader (mffcnn/data/jaffe.py); unlike the loader, these helpers keep
+each photo whole, so that detection and cropping are predict's own.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-CODES = {"AN": "anger", "DI": "disgust", "FE": "fear", "HA": "happy", "NE": "neutral", "SA": "sadness",
-         "SU": "surprise"}
-_NAME = re.compile(r"^(?P<subject>[A-Za-z]+)\.(?P<code>[A-Za-z]{2})\d*\.\d+\.tiff?$", re.I)
+from mffcnn.data.jaffe import CODES, parse_name
 
 
 def jaffe_photos(root: str | Path, *, neutral: bool = False) -> list[tuple[Path, str, str]]:
@@ -22,13 +19,14 @@ def jaffe_photos(root: str | Path, *, neutral: bool = False) -> list[tuple[Path,
         raise SystemExit(f"JAFFE folder {root} does not exist")
     photos = []
     for path in sorted(root.iterdir()):
-        m = _NAME.match(path.name)
-        if not m or m["code"].upper() not in CODES:
+        parsed = parse_name(path.name)
+        if parsed is None or parsed[1] not in CODES:
             continue
-        label = CODES[m["code"].upper()]
+        subject, code = parsed
+        label = CODES[code]
         if label == "neutral" and not neutral:
             continue
-        photos.append((path, label, m["subject"].upper()))
+        photos.append((path, label, subject))
     if not photos:
         raise SystemExit(f"{root}: no JAFFE photos (names like KA.AN1.39.tiff)")
     return photos

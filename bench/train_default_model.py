@@ -43,26 +43,17 @@ import torch  # noqa: E402
 from mffcnn.data import load_dataset  # noqa: E402
 from mffcnn.data.face import DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.faceset import FaceSet  # noqa: E402
+from mffcnn.data.labels import EXPRESSIONS7, canonical, union  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
 from mffcnn.train.cv import make_folds, run_fold  # noqa: E402
 from mffcnn.train.loop import fit, predict_proba  # noqa: E402
-from mffcnn.train.recipes import RECIPES, epochs_for, get_recipe  # noqa: E402
+from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
 
 BASIC6 = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
 # Alphabetical, as the paper's figures and mffcnn.data.labels order them.
-WITH_NEUTRAL = ["anger", "disgust", "fear", "happy", "neutral", "sadness", "surprise"]
-try:  # the shared label space, once the datasets work is on main
-    from mffcnn.data.labels import canonical  # type: ignore
-except ImportError:
-    _ALIASES = {"angry": "anger", "disgusted": "disgust", "fearful": "fear", "happiness": "happy",
-                "sad": "sadness", "surprised": "surprise"}
-
-    def canonical(name: str) -> str | None:
-        n = name.strip().lower()
-        n = _ALIASES.get(n, n)
-        return n if n in WITH_NEUTRAL or n == "contempt" else None
+WITH_NEUTRAL = EXPRESSIONS7
 
 # The terms under which each dataset may be used. The bundled weights are derived from them.
 LICENCES = {
@@ -75,14 +66,6 @@ LICENCES = {
     "oulu": "Oulu-CASIA (Zhao et al. 2011): research use only, under its licence agreement",
     "fer2013": "FER2013 (Goodfellow et al. 2013): research use (Kaggle challenge terms)",
 }
-
-# Recipe changes for the bundled model: the paper's recipe (§4.2) with a 10× lower learning rate and
-# on-the-fly augmentation. Real photos are framed by the detector less evenly than CK+48's crops, so
-# flips, small rotations, zooms and shifts are what a model used on them needs; lr 0.001 is the
-# candidate the CK+48 recipe study (bench/ckplus_cv.py) is testing. Replace with a named recipe from
-# mffcnn/train/recipes.py once one wins there: --recipe NAME --set ''.
-BUNDLED_SET = "lr=0.001,flip=true,rotate=10,scale=0.1,shift=4"
-
 
 def parse_options(text: str) -> dict:
     """'a=1,b=true,c=x' → {'a': 1, 'b': True, 'c': 'x'}."""
@@ -118,36 +101,22 @@ def parse_spec(spec: str) -> tuple[str, str, dict]:
 
 
 def unite(sets: list[tuple[str, FaceSet]], classes: list[str]) -> tuple[FaceSet, list[dict]]:
-    """One FaceSet of the chosen classes from several datasets; subjects are prefixed by dataset."""
-    images, labels, subjects, groups, paths, parts = [], [], [], [], [], []
+    """One FaceSet of the chosen classes from several datasets (mffcnn.data.labels.union), and what each
+    dataset gave to it."""
+    united = union([fs for _, fs in sets], classes)
+    parts = []
     for spec, fs in sets:
         names = [canonical(c) for c in fs.class_names]
-        own = np.array([classes.index(n) if n in classes else -1 for n in names])
-        y = own[fs.labels]
-        keep = y >= 0
-        left_out = sorted({fs.class_names[i] for i in np.unique(fs.labels[~keep])})
-        images.append(fs.images[keep])
-        labels.append(y[keep])
-        subjects.append(np.char.add(f"{fs.name}/", fs.subjects[keep].astype(str)))
-        groups.append(np.char.add(f"{fs.name}/", fs.groups[keep].astype(str)))
-        paths += [p for p, k in zip(fs.paths, keep) if k]
-        parts.append({"spec": spec, "dataset": fs.name, "images": int(keep.sum()),
-                      "class_counts": {c: int((y[keep] == i).sum()) for i, c in enumerate(classes)},
-                      "left_out": {c: int((fs.labels == fs.class_names.index(c)).sum()) for c in left_out},
+        counts = np.bincount(fs.labels, minlength=len(names))
+        parts.append({"spec": spec, "dataset": fs.name, "images": int(sum(n for c, n in zip(names, counts) if c in classes)),
+                      "class_counts": {c: int(n) for c, n in zip(names, counts) if c in classes},
+                      "left_out": {c: int(n) for c, n in zip(names, counts) if c not in classes},
                       "detect_face": fs.preprocessing.detect_face,
                       "licence": LICENCES.get(fs.name, "see the dataset's own terms")})
-    norms = {fs.preprocessing.normalisation for _, fs in sets}
-    sizes = {fs.preprocessing.size for _, fs in sets}
-    if len(norms) > 1 or len(sizes) > 1:
-        raise SystemExit(f"datasets disagree on size {sizes} or normalisation {norms}")
-    y = np.concatenate(labels)
-    empty = [c for i, c in enumerate(classes) if not (y == i).any()]
+    empty = [c for c, n in united.class_counts().items() if n == 0]
     if empty:
         raise SystemExit(f"no training images of {', '.join(empty)}: choose datasets that have them, or --classes 6")
-    union = FaceSet(name="+".join(fs.name for _, fs in sets), class_names=list(classes),
-                    images=np.concatenate(images), labels=y, subjects=np.concatenate(subjects),
-                    groups=np.concatenate(groups), paths=paths, preprocessing=sets[0][1].preprocessing)
-    return union, parts
+    return united, parts
 
 
 def crop_calibration(faces: np.ndarray, detector: DetectorSettings, *, n: int = 200, seed: int = 0) -> dict:
@@ -210,9 +179,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("datasets", nargs="+", metavar="NAME:PATH[:key=value,...]")
     ap.add_argument("--classes", type=int, choices=[6, 7], default=6, help="6 basic expressions, or 7 with neutral")
-    ap.add_argument("--recipe", choices=list(RECIPES), default="paper")
-    ap.add_argument("--set", default=BUNDLED_SET, dest="recipe_set",
-                    help=f"recipe changes as key=value,… (default {BUNDLED_SET!r}; '' for none)")
+    ap.add_argument("--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE)
+    ap.add_argument("--set", default="", dest="recipe_set", help="recipe changes as key=value,… (default: none)")
     ap.add_argument("--epochs", type=int, help="default: the recipe's for the first dataset (25 for CK+)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-folds", type=int, default=10, help="subject-independent folds for the estimate (0: none)")
@@ -238,29 +206,29 @@ def main() -> None:
         if parse_spec(spec)[0] in trained:
             raise SystemExit(f"--cross {spec}: the model is trained on {parse_spec(spec)[0]}; a cross-dataset "
                              "test needs a dataset it has not seen")
-    union, parts = unite(sets, classes)
+    data, parts = unite(sets, classes)
     for p in parts:
         if p["left_out"]:
             print(f"{p['spec']}: left out (not in the {len(classes)} classes): {p['left_out']}", file=sys.stderr)
-    print(f"training set: {len(union)} faces, {dict(zip(classes, np.bincount(union.labels).tolist()))}",
+    print(f"training set: {len(data)} faces, {dict(zip(classes, np.bincount(data.labels).tolist()))}",
           file=sys.stderr)
 
     recipe = get_recipe(args.recipe).with_(**parse_options(args.recipe_set))
     recipe = replace(recipe, name=f"{recipe.name}+{args.recipe_set}" if args.recipe_set else recipe.name)
-    epochs = args.epochs or epochs_for(recipe, union.name.split("+")[0])
+    epochs = args.epochs or epochs_for(recipe, data.name.split("+")[0])
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(classes)))
-    x = union.preprocessing.to_tensor(union.images)
-    y = torch.from_numpy(union.labels)
+    x = data.preprocessing.to_tensor(data.images)
+    y = torch.from_numpy(data.labels)
 
     estimate = None
     if args.eval_folds:
-        folds = make_folds(union, "subject", args.eval_folds, args.seed)[: args.eval_max_folds or None]
+        folds = make_folds(data, "subject", args.eval_folds, args.seed)[: args.eval_max_folds or None]
         preds, truth, accs = [], [], []
         for k, (tr, te) in enumerate(folds, start=1):
-            r = run_fold(union, x, k, tr, te, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
+            r = run_fold(data, x, k, tr, te, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
             accs.append(r.accuracy)
             preds += r.y_pred
-            truth += union.labels[te].tolist()
+            truth += data.labels[te].tolist()
             print(f"subject-independent fold {k}/{args.eval_folds}: {100 * r.accuracy:.2f} % "
                   f"({r.n_test} faces, {r.seconds:.0f} s)", file=sys.stderr)
         names = np.array(classes)
@@ -274,9 +242,9 @@ def main() -> None:
     t0 = time.perf_counter()
     model = fit(x, y, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
     train_seconds = time.perf_counter() - t0
-    train_acc = float((predict_proba(model, x).argmax(1) == union.labels).mean())
+    train_acc = float((predict_proba(model, x).argmax(1) == data.labels).mean())
 
-    detector = replace(union.preprocessing.detector, **parse_options(args.detector))
+    detector = replace(data.preprocessing.detector, **parse_options(args.detector))
     precropped = np.concatenate([fs.images for _, fs in sets if not fs.preprocessing.detect_face] or
                                 [np.zeros((0, 60, 60), np.uint8)])
     detected = [fs.preprocessing for _, fs in sets if fs.preprocessing.detect_face]
@@ -284,13 +252,13 @@ def main() -> None:
         calibration = {"from": "the detector-cropped datasets' own margin", "margin": detected[0].margin}
     else:
         calibration = crop_calibration(precropped, detector, seed=args.seed)
-    preprocessing = replace(union.preprocessing, margin=calibration["margin"], detector=detector)
+    preprocessing = replace(data.preprocessing, margin=calibration["margin"], detector=detector)
 
     info = {
-        "dataset": union.name,
+        "dataset": data.name,
         "trained_on": parts,
-        "n_images": len(union),
-        "class_counts": union.class_counts(),
+        "n_images": len(data),
+        "class_counts": data.class_counts(),
         "recipe": recipe.to_dict(),
         "epochs": epochs,
         "seed": args.seed,

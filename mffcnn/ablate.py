@@ -39,7 +39,8 @@ from mffcnn.report.metrics import summarise_folds
 from mffcnn.report.report import PROTOCOL_TITLES, cv_results, pct, write_protocol_report
 from mffcnn.runs import latest_run, machine_info, new_run_dir, read_json, write_json
 from mffcnn.train.cv import PROTOCOLS, dataset_fingerprint, n_params, run_cv
-from mffcnn.train.recipes import Recipe, epochs_for, get_recipe
+from mffcnn.train.loop import resolve_device
+from mffcnn.train.recipes import DEFAULT_RECIPE, Recipe, epochs_for, get_recipe
 
 # Table 6's row names.
 TITLES = {
@@ -73,11 +74,13 @@ def ablate(
     ablations: list[str] | None = None,
     protocol: str = "both",
     folds: int = 10,
-    recipe: str | Recipe = "paper",
+    recipe: str | Recipe = DEFAULT_RECIPE,
     epochs: int | None = None,
     lr: float | None = None,
     seed: int = 0,
     dataset_options: dict | None = None,
+    device: str = "auto",
+    amp: bool = False,
     project: str | Path = "runs",
     name: str = "exp",
     verbose: bool = True,
@@ -104,7 +107,7 @@ def ablate(
         print(faceset.summary.table(), file=sys.stderr)
     epochs = epochs or epochs_for(recipe, faceset.name)
     base = MFFCNNConfig(num_classes=len(faceset.class_names))
-    # The recipe's dropout / batch norm apply to every model alike, so they stay comparable.
+    # The recipe's dropout applies to every model alike, so they stay comparable.
     models = {a: recipe.model_config(ablation_config(a, base)).to_dict() for a in ablations}
     run_dir = new_run_dir(project, "ablate", name)
     options = {
@@ -119,6 +122,8 @@ def ablate(
         "recipe": recipe.to_dict(),
         "epochs": epochs,
         "seed": seed,
+        "device": device,
+        "amp": amp,
         "models": models,
         "preprocessing": faceset.preprocessing.to_dict(),
         "fingerprint": dataset_fingerprint(faceset),
@@ -155,6 +160,7 @@ def _run(run_dir: Path, faceset, options: dict, *, verbose: bool) -> dict:
     from tqdm import tqdm
 
     recipe = Recipe(**options["recipe"])
+    device = resolve_device(options.get("device", "auto"))
     ablations, protocols = options["ablations"], options["protocols"]
     per_run: dict[str, dict[str, dict]] = {p: {} for p in protocols}
     # Protocol-major: the paper's protocol finishes for all four models before the honest one starts,
@@ -167,7 +173,8 @@ def _run(run_dir: Path, faceset, options: dict, *, verbose: bool) -> dict:
             out = run_dir / ablation / protocol
             start = time.perf_counter()
             folds = run_cv(faceset, out, protocol=protocol, n_folds=options["folds"], model_config=cfg,
-                           recipe=recipe, epochs=options["epochs"], seed=options["seed"], verbose=verbose)
+                           recipe=recipe, epochs=options["epochs"], seed=options["seed"], verbose=verbose,
+                           device=device, amp=options.get("amp", False))
             r = cv_results(faceset, folds, protocol=protocol, params=n_params(cfg), extra={
                 "ablation": ablation, "recipe": recipe.name, "epochs": options["epochs"], "seed": options["seed"],
                 "wall_seconds_this_session": round(time.perf_counter() - start, 2), "machine": options["machine"],

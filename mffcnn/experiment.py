@@ -250,16 +250,21 @@ def evaluate(
 ) -> tuple[Path, dict]:
     """Accuracy, per-class accuracy and confusion matrix of a checkpoint on a dataset.
 
-    The dataset's class names must be among the checkpoint's; images are prepared with the
-    checkpoint's own preprocessing, so a model is tested as it will be used."""
+    The dataset's class names must be among the checkpoint's. Faces are cut as the checkpoint's
+    preprocessing says (size, margin, detector settings, normalisation), but whether a face must
+    be found first is the dataset's matter: a model trained on CK+48's aligned crops still needs
+    Viola-Jones on JAFFE's whole photos (a detect_face dataset option overrides it)."""
     import numpy as np
 
     from mffcnn.report.figures import plot_confusion
     from mffcnn.report.metrics import confusion_counts, per_class_accuracy
     from mffcnn.train.checkpoint import load_checkpoint
 
+    from mffcnn.data import default_preprocessing
+
     ckpt = load_checkpoint(checkpoint)
-    faceset = load_dataset(dataset, root, preprocessing=ckpt.preprocessing, **(dataset_options or {}))
+    preprocessing = ckpt.preprocessing.replace(detect_face=default_preprocessing(dataset).detect_face)
+    faceset = load_dataset(dataset, root, preprocessing=preprocessing, **(dataset_options or {}))
     if verbose:
         print(faceset.summary.table(), file=sys.stderr)
     unknown = [c for c in faceset.class_names if c not in ckpt.class_names]

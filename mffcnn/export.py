@@ -27,9 +27,9 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from mffcnn.data.preprocess import NORMALISATIONS, normalise_pixels
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN
 
@@ -42,31 +42,18 @@ INPUT_DOC = ("faces: float32 (batch, 1, S, S), grey pixel values 0-255 of face c
 
 
 class InferenceModel(nn.Module):
-    """Face crops (B, 1, S, S) in 0–255 → class probabilities (B, C): normalisation + MFF-CNN.
-
-    Computes exactly what `model(preprocessing.to_tensor(faces))` computes, in operations that
-    ONNX and TorchScript both have: ỹ/2 = (softmax(l_image) + softmax(l_patch)) / 2 directly,
-    where the training code takes exp(logaddexp(log-softmaxes) − log 2) (no ONNX op for logaddexp).
-    """
+    """Face crops (B, 1, S, S) in 0–255 → class probabilities (B, C): normalisation + MFF-CNN,
+    exactly `model(preprocessing.to_tensor(faces))`."""
 
     def __init__(self, model: MFFCNN, normalisation: str = "per_image"):
         super().__init__()
-        if normalisation not in ("per_image", "unit"):
+        if normalisation not in NORMALISATIONS:
             raise ValueError(f"unknown normalisation {normalisation!r}")
         self.model = model.eval()
-        self.per_image = normalisation == "per_image"
-        self.joint_tuning = model.cfg.joint_tuning
+        self.normalisation = normalisation
 
     def forward(self, faces: torch.Tensor) -> torch.Tensor:
-        x = faces / 255.0  # (B, 1, S, S)
-        if self.per_image:  # as mffcnn.data.preprocess.normalise
-            mean = x.mean(dim=(2, 3), keepdim=True)
-            std = x.std(dim=(2, 3), keepdim=True)
-            x = (x - mean) / (std + 1e-3)
-        g, p = self.model.forward_features(x)  # (B, 384), (B, 1536); dropout is off in eval
-        if not self.joint_tuning:
-            return F.softmax(self.model.classifier(torch.cat([g, p], dim=1)), dim=1)
-        return (F.softmax(self.model.image_classifier(g), dim=1) + F.softmax(self.model.patch_classifier(p), dim=1)) / 2
+        return self.model(normalise_pixels(faces, self.normalisation))
 
 
 def metadata(ckpt) -> dict:

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from mffcnn.data.face import Box, DetectorSettings, crop_box, detect_faces
-from mffcnn.data.images import IMAGE_SUFFIXES, ImageError, to_grey_uint8
+from mffcnn.data.images import IMAGE_SUFFIXES, ImageError, read_image, to_grey_uint8
 from mffcnn.errors import MffcnnError, warn
 
 if TYPE_CHECKING:
@@ -377,25 +377,6 @@ def _classify(path: Path, relative: str) -> _Source:
     if suffix in VIDEO_SUFFIXES:
         return _Source("video", str(path), path=path, relative=relative)
     return _Source("unusable", str(path), path=path, reason="not an image or video file (unknown type)")
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file as OpenCV does, turned upright by its EXIF orientation (phone photos), keeping
-    16-bit and grey images as they are; a clear ImageError when it cannot be decoded."""
-    try:
-        data = np.fromfile(path, dtype=np.uint8)  # any path characters, unlike cv2.imread
-    except OSError as e:
-        raise ImageError(f"cannot read file ({e.strerror or e})") from None
-    if data.size == 0:
-        raise ImageError("empty file")
-    try:
-        # ANYDEPTH|ANYCOLOR keeps 16-bit and grey images; unlike IMREAD_UNCHANGED it applies EXIF orientation.
-        image = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    except cv2.error:
-        image = None
-    if image is None:
-        raise ImageError("not a readable image (corrupt, truncated or unknown format)")
-    return image
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ Choices where the paper is silent, and why:
   not one of the seven and is left out.
 * Each pretraining dataset is prepared as in its own experiment (JAFFE augmented ×8, faces
   found by Viola-Jones where the dataset needs it); SFEW's aligned faces are used whole.
-* The fine-tuning stage restarts the §4.2 schedule (Adam, lr 0.01 decayed 0.93 every 3 epochs).
+* The fine-tuning stage restarts the recipe's schedule (§4.2: the learning rate decays 0.93 every
+  3 epochs from its initial value).
 * Oulu-CASIA is not available here: pretrain on what you have and the report says which.
 """
 
@@ -37,7 +38,7 @@ from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNNConfig
 from mffcnn.report import paper
 from mffcnn.runs import machine_info, new_run_dir, write_json
-from mffcnn.train.recipes import Recipe, get_recipe
+from mffcnn.train.recipes import DEFAULT_RECIPE, Recipe, get_recipe
 
 PRETRAIN_EPOCHS = 30  # §4.6
 FINETUNE_EPOCHS = 200  # §4.6
@@ -108,7 +109,7 @@ def sfew_protocol(
     neutral: bool = True,
     pretrain_epochs: int = PRETRAIN_EPOCHS,
     epochs: int = FINETUNE_EPOCHS,
-    recipe: str | Recipe = "paper",
+    recipe: str | Recipe = DEFAULT_RECIPE,
     lr: float | None = None,
     seed: int = 0,
     sfew_options: dict | None = None,

@@ -117,3 +117,11 @@ def test_patch_cnn_falls_back_to_per_patch_when_windows_do_not_align():
     assert shared_window_stride(24, 12, ((8, 3), (8, 3), (8, 5), (32, 3)), (2, 4)) == 3
     assert shared_window_stride(24, 12, ((8, 3), (8, 4), (8, 5), (32, 3)), (2, 4)) is None  # odd size at pool 1
     assert shared_window_stride(20, 10, ((8, 3), (8, 3), (8, 3), (32, 3)), (2, 4)) is None  # offset 5 is odd
+
+
+@pytest.mark.parametrize("name", list(ABLATIONS))
+def test_forward_is_the_exponent_of_the_training_log_probs(name):
+    torch.manual_seed(0)
+    model = MFFCNN(ablation_config(name)).eval()
+    x = torch.randn(4, 1, 60, 60)
+    assert torch.allclose(model(x), model.forward_all(x).log_probs.exp(), atol=1e-6)

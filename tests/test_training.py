@@ -30,7 +30,7 @@ def test_paper_recipe_is_section_4_2():
     r = get_recipe("paper")
     assert (r.lr, r.batch_size, r.lr_decay, r.decay_every) == (0.01, 100, 0.93, 3)
     assert [r.lr_at(e) for e in (0, 2, 3, 6)] == pytest.approx([0.01, 0.01, 0.0093, 0.01 * 0.93**2])
-    assert (r.flip, r.rotate, r.dropout, r.batch_norm) == (False, 0.0, 0.0, False)
+    assert (r.flip, r.rotate, r.scale, r.shift, r.dropout, r.weight_decay) == (False, 0, 0, 0, 0, 0)
 
 
 def test_epoch_batches_cover_the_data_and_depend_on_seed_and_epoch():

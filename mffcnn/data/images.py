@@ -22,9 +22,9 @@ def is_image_file(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def read_grey(path: str | Path) -> np.ndarray:
-    """Decode a file to a 2-D uint8 grey image."""
-    path = Path(path)
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file as it is (grey or BGR, 8 or 16 bits), turned upright by its EXIF
+    orientation (phone photos); a clear ImageError when it cannot be decoded."""
     try:
         data = np.fromfile(path, dtype=np.uint8)  # works with any path characters, unlike cv2.imread
     except OSError as e:
@@ -32,12 +32,19 @@ def read_grey(path: str | Path) -> np.ndarray:
     if data.size == 0:
         raise ImageError("empty file")
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        # ANYDEPTH|ANYCOLOR keeps 16-bit and grey images; unlike IMREAD_UNCHANGED it applies EXIF orientation
+        # (and drops alpha, which carries no face).
+        image = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     except cv2.error:
         image = None
     if image is None:
         raise ImageError("not a readable image (corrupt, truncated or unknown format)")
-    return to_grey_uint8(image)
+    return image
+
+
+def read_grey(path: str | Path) -> np.ndarray:
+    """Decode a file to a 2-D uint8 grey image."""
+    return to_grey_uint8(read_image(path))
 
 
 def to_grey_uint8(image: np.ndarray) -> np.ndarray:

@@ -5,8 +5,8 @@ as training did.
 
 Normalisation (the paper is silent): each face is standardised to zero mean and unit variance
 on its own. This removes global brightness and contrast, which differ between datasets,
-cameras and the synthetic set, and which carry no expression. Measured against plain x/255
-in bench/ckplus_cv.py --normalisation.
+cameras and the synthetic set, and which carry no expression; "unit" (plain x/255) is kept for
+comparison.
 """
 
 from __future__ import annotations
@@ -105,7 +105,14 @@ def resize_square(grey: np.ndarray, size: int) -> np.ndarray:
 
 
 def normalise(faces: np.ndarray, how: str) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(faces)).float().unsqueeze(1) / 255.0  # (n, 1, S, S)
+    """(n, S, S) uint8 → (n, 1, S, S) float32 network input."""
+    return normalise_pixels(torch.from_numpy(np.ascontiguousarray(faces)).float().unsqueeze(1), how)
+
+
+def normalise_pixels(x: torch.Tensor, how: str) -> torch.Tensor:
+    """(n, 1, S, S) float pixel values 0–255 → network input. Plain tensor operations, so that the
+    exported graphs (mffcnn/export.py) carry the very same normalisation."""
+    x = x / 255.0
     if how == "unit":
         return x
     mean = x.mean(dim=(2, 3), keepdim=True)

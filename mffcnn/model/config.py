@@ -54,7 +54,6 @@ class MFFCNNConfig:
 
     # Not in the paper (silent there); the defaults reproduce it. See mffcnn.train.recipes.
     dropout: float = 0.0
-    batch_norm: bool = False
 
     def __post_init__(self) -> None:
         root = isqrt(self.num_patches)

@@ -15,17 +15,11 @@ from torch import nn
 from mffcnn.model.config import MFFCNNConfig
 
 
-def conv_stack(in_channels: int, convs, pool_after: tuple[int, ...], batch_norm: bool = False) -> nn.Sequential:
-    """Convs with ReLU ("Each of the convolutional layer utilizes ReLU"), 2×2 pools after the given convs.
-
-    batch_norm (not in the paper) puts a BatchNorm between each conv and its ReLU.
-    """
+def conv_stack(in_channels: int, convs, pool_after: tuple[int, ...]) -> nn.Sequential:
+    """Convs with ReLU ("Each of the convolutional layer utilizes ReLU"), 2×2 pools after the given convs."""
     layers: list[nn.Module] = []
     for i, (out_channels, kernel) in enumerate(convs, start=1):
-        layers.append(nn.Conv2d(in_channels, out_channels, kernel))
-        if batch_norm:
-            layers.append(nn.BatchNorm2d(out_channels))
-        layers.append(nn.ReLU(inplace=True))
+        layers += [nn.Conv2d(in_channels, out_channels, kernel), nn.ReLU(inplace=True)]
         if i in pool_after:
             layers.append(nn.MaxPool2d(2))
         in_channels = out_channels
@@ -48,8 +42,8 @@ class ImageBranch(nn.Module):
         self.use_mid_level = cfg.use_mid_level
         convs = cfg.image_convs
         # Named stages so Grad-CAM and ablations can reach the paper's feature maps (Fig. 8).
-        self.mid_stage = conv_stack(1, convs[:4], pool_after=(2, 4), batch_norm=cfg.batch_norm)  # conv1-4, pool 1-2
-        self.high_stage = conv_stack(convs[3][0], convs[4:], pool_after=(2,), batch_norm=cfg.batch_norm)  # conv5-6, pool 3
+        self.mid_stage = conv_stack(1, convs[:4], pool_after=(2, 4))  # conv1-4, pool 1-2
+        self.high_stage = conv_stack(convs[3][0], convs[4:], pool_after=(2,))  # conv5-6, pool 3
         mid_size = stack_output_size(cfg.input_size, convs[:4], (2, 4))
         high_size = stack_output_size(mid_size, convs[4:], (2,))
         self.mid_dim = convs[3][0] * mid_size**2  # 32·12·12 = 4608

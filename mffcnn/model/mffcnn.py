@@ -64,8 +64,15 @@ class MFFCNN(nn.Module):
         return self.forward_head(*self.forward_features(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 1, 60, 60) normalised faces → (B, C) class probabilities."""
-        return self.forward_all(x).log_probs.exp()
+        """(B, 1, 60, 60) normalised faces → (B, C) class probabilities: ỹ/2 = (l_image + l_patch)/2.
+
+        The same numbers as forward_all(x).log_probs.exp(), computed with softmaxes only so that
+        ONNX and TorchScript exports (mffcnn/export.py) can trace it: ONNX has no logaddexp."""
+        g, p = self.forward_features(x)
+        g, p = self.dropout(g), self.dropout(p)
+        if not self.cfg.joint_tuning:
+            return F.softmax(self.classifier(torch.cat([g, p], dim=1)), dim=1)
+        return (F.softmax(self.image_classifier(g), dim=1) + F.softmax(self.patch_classifier(p), dim=1)) / 2
 
     def loss(self, out: MFFCNNOutput, target: torch.Tensor) -> torch.Tensor:
         """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation)."""

@@ -54,7 +54,7 @@ class PatchBranch(nn.Module):
         self.patch_stride = cfg.patch_stride
         self.num_selected = cfg.num_selected
         self.feature_selection = cfg.feature_selection
-        self.cnn = conv_stack(1, cfg.patch_convs, pool_after=(2, 4), batch_norm=cfg.batch_norm)
+        self.cnn = conv_stack(1, cfg.patch_convs, pool_after=(2, 4))
         side = stack_output_size(cfg.patch_size, cfg.patch_convs, (2, 4))
         self.vector_dim = side * side  # d = 2·2
         self.out_dim = cfg.kept_vectors * self.vector_dim  # 384·4 = 1536
