@@ -68,8 +68,8 @@ def main() -> None:
         "927 images (6 classes, no contempt), 106 subjects. `random`: stratified random folds, the paper's "
         "protocol (the 3 frames of a sequence fall on both sides of a split). `subject`: no person in both "
         f"train and test. Paper: {paper.ACCURACY['ckplus48']:.2f} % (random folds). Recipes: `paper` is §4.2 to "
-        "the letter; `augmented` (the default) adds a 2-epoch learning-rate warm-up and on-the-fly augmentation "
-        "(mffcnn/train/recipes.py).",
+        "the letter; `augmented` (the default) starts at lr 0.003 after a 2-epoch warm-up and adds on-the-fly "
+        "augmentation (mffcnn/train/recipes.py).",
         "",
         *RESULT_HEADER,
         *rows,

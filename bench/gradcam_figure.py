@@ -11,11 +11,10 @@ written under runs/ and this script refuses to write it into docs/.
 
 The PNG is reduced to 256 colours so that the committed file stays small (< 300 KB).
 
-Learning rate: on the synthetic faces the paper's lr 0.01 (§4.2) kills the Patch Branch — after a few
-epochs every ReLU of its CNN outputs 0 for every face (dying ReLUs), the model predicts from the Image
-Branch alone, and the patch maps' Grad-CAM is empty (the figure says so). The docs figure is therefore
-trained with lr 0.001 by default, where both branches stay alive; with --data the default is the
-paper's recipe, and `mffcnn gradcam` warns when a branch is dead.
+The model is trained with the default recipe (mffcnn/train/recipes.py). With the paper's lr 0.01
+the Patch Branch often dies — every ReLU of its CNN outputs 0 for every face (dying ReLUs), the model
+predicts from the Image Branch alone and the patch maps' Grad-CAM is empty; `mffcnn gradcam` warns
+when a branch is dead, and the figure says so.
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ def main() -> None:
     ap.add_argument("--dataset", default="ckplus48", help="the layout of --data (default ckplus48)")
     ap.add_argument("--checkpoint", help="use this model instead of training one")
     ap.add_argument("--epochs", type=int, help="training epochs (default: 15 on synthetic, the paper's on --data)")
-    ap.add_argument("--lr", type=float, help="learning rate (default: 0.001 on synthetic, the paper's 0.01 on --data)")
+    ap.add_argument("--lr", type=float, help="learning rate (default: the default recipe's)")
     ap.add_argument("--seed", type=int, default=0, help="training seed and which face per class")
     ap.add_argument("--style", choices=["overlay", "multiply"], default="overlay")
     ap.add_argument("--project", default="runs/bench")
@@ -68,8 +67,8 @@ def main() -> None:
         checkpoint = Path(args.checkpoint)
     else:
         epochs = args.epochs or (15 if synthetic else None)
-        lr = args.lr or (0.001 if synthetic else None)
-        run_dir, ckpt = experiment.train(dataset, args.data, epochs=epochs, lr=lr, seed=args.seed, project=args.project,
+        run_dir, ckpt = experiment.train(dataset, args.data, epochs=epochs, lr=args.lr, seed=args.seed,
+                                         project=args.project,
                                          name=f"gradcam-{dataset}",
                                          command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip())
         checkpoint = run_dir / "model.safetensors"

@@ -24,7 +24,8 @@ from mffcnn.train.recipes import get_recipe  # noqa: E402
 NO_AUGMENTATION = dict(flip=False, rotate=0.0, scale=0.0, shift=0.0)
 VARIANTS = {  # name → (changes to the default recipe, what it tests)
     "augmented": ({}, "the default: lr 0.003 with a 2-epoch warm-up, flip, ±10°, ±10 % zoom, ±4 px"),
-    "paper": (dict(lr=0.01, warmup_epochs=0, **NO_AUGMENTATION), "§4.2 exactly: lr 0.01 from the first step, no augmentation"),
+    "paper": (dict(lr=0.01, warmup_epochs=0, **NO_AUGMENTATION),
+              "§4.2 exactly: lr 0.01 from the first step, no augmentation"),
     "lr-0.01": (dict(lr=0.01), "the paper's learning rate, with the warm-up and augmentation"),
     "no-augmentation": (NO_AUGMENTATION, "the warm-up and lower learning rate alone"),
     "no-warmup": (dict(warmup_epochs=0), "no warm-up"),

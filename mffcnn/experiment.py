@@ -256,11 +256,10 @@ def evaluate(
     Viola-Jones on JAFFE's whole photos (a detect_face dataset option overrides it)."""
     import numpy as np
 
+    from mffcnn.data import default_preprocessing
     from mffcnn.report.figures import plot_confusion
     from mffcnn.report.metrics import confusion_counts, per_class_accuracy
     from mffcnn.train.checkpoint import load_checkpoint
-
-    from mffcnn.data import default_preprocessing
 
     ckpt = load_checkpoint(checkpoint)
     preprocessing = ckpt.preprocessing.replace(detect_face=default_preprocessing(dataset).detect_face)

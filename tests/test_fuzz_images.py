@@ -1,5 +1,8 @@
 """Property-based fuzzing of image decoding and cropping: every input ends in a face or a clear
-ImageError, never a crash or a hang."""
+ImageError, never a crash or a hang. MFFCNN_FUZZ_EXAMPLES raises the number of cases per test
+(bench/fuzz.py)."""
+
+import os
 
 import cv2
 import numpy as np
@@ -11,7 +14,7 @@ from mffcnn.data.faceset import Record, build_faceset
 from mffcnn.data.images import ImageError, read_grey, to_grey_uint8
 from mffcnn.data.preprocess import Preprocessing
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(os.environ.get("MFFCNN_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.int16, np.int32, np.float32, np.float64, np.bool_])
 
 

@@ -66,10 +66,11 @@ def detect_faces(grey: np.ndarray, settings: DetectorSettings = DetectorSettings
     """All faces in a grey uint8 image, largest first, in the image's own pixel coordinates."""
     h, w = grey.shape
     shrink = min(1.0, settings.max_side / max(h, w))
-    small = cv2.resize(grey, (round(w * shrink), round(h * shrink)), interpolation=cv2.INTER_AREA) if shrink < 1 else grey
-    side = max(int(min(small.shape) * settings.min_size), 20)  # 20 px: the cascade's own window
-    if min(small.shape) < 20:
+    sw, sh = round(w * shrink), round(h * shrink)
+    if min(sw, sh) < 20:  # the cascade's own window is 20 px: no face fits (and a 2000×3 strip would shrink to 0)
         return []
+    small = cv2.resize(grey, (sw, sh), interpolation=cv2.INTER_AREA) if shrink < 1 else grey
+    side = max(int(min(small.shape) * settings.min_size), 20)
     found = _cascade(settings.cascade).detectMultiScale(
         cv2.equalizeHist(small), scaleFactor=settings.scale_factor, minNeighbors=settings.min_neighbors,
         minSize=(side, side),

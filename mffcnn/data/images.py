@@ -85,5 +85,5 @@ def _scale_to_uint8(image: np.ndarray) -> np.ndarray:
     if np.issubdtype(image.dtype, np.floating):
         finite = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         top = 1.0 if finite.max() <= 1.0 else 255.0
-        return np.clip(finite / top * 255.0, 0, 255).round().astype(np.uint8)
+        return (np.clip(finite, 0.0, top) / top * 255.0).round().astype(np.uint8)  # clip first: no overflow
     raise ImageError(f"unsupported pixel type {image.dtype}")

@@ -1,0 +1,79 @@
+"""How many fuzz cases the property-based tests run, and that none crashed.
+
+    python bench/fuzz.py [--examples 1000] [--out BENCHMARKS.md]
+
+Runs tests/test_fuzz_images.py (image decoding and cropping) and tests/test_fuzz_predict.py (the
+predict path with the bundled model) with hypothesis at --examples cases per test (the test suite
+itself runs 150 and 40), and writes each test's passing / failing / invalid counts, as hypothesis
+reports them, to BENCHMARKS.md. Exits non-zero if any case failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from markdown import update_section  # noqa: E402
+
+from mffcnn.runs import machine_info  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ["tests/test_fuzz_images.py", "tests/test_fuzz_predict.py"]
+# --hypothesis-show-statistics prints "tests/x.py::test_y:", then "- 150 passing, 0 failing, and 2 invalid test cases"
+TEST = re.compile(r"^(tests/\S+::\S+):$")
+COUNTS = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--examples", type=int, default=1000, help="cases per test")
+    ap.add_argument("--out", default="BENCHMARKS.md")
+    args = ap.parse_args()
+
+    env = {**os.environ, "MFFCNN_FUZZ_EXAMPLES": str(args.examples)}
+    start = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FILES,
+                        "--hypothesis-show-statistics"], cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    rows, test = [], None
+    for line in p.stdout.splitlines():
+        if m := TEST.match(line.strip()):
+            test = m.group(1)
+        elif test and (m := COUNTS.search(line)):
+            rows.append((test, *map(int, m.groups())))
+            test = None
+    if not rows:
+        sys.exit(f"no hypothesis statistics in the pytest output:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
+    tail = [line for line in p.stdout.splitlines() if line.strip()][-1]
+    mach = machine_info()
+    body = "\n".join([
+        "## Fuzzing (`python bench/fuzz.py`)",
+        "",
+        f"Command: `python bench/fuzz.py --examples {args.examples}`, {datetime.date.today()}, on {mach['cpu']} "
+        f"({mach['cores']} cores). Wall time {wall / 60:.1f} min. pytest: {tail.strip('= ')}.",
+        "",
+        "| property-based test | passing | failing | invalid (filtered by hypothesis) |",
+        "|---|---:|---:|---:|",
+        *(f"| `{t}` | {a} | {b} | {c} |" for t, a, b, c in rows),
+        f"| **all** | **{sum(r[1] for r in rows)}** | **{sum(r[2] for r in rows)}** | {sum(r[3] for r in rows)} |",
+        "",
+        "A failing case is a crash (an exception other than the package's clear ImageError / MffcnnError), a",
+        "wrong count or a result without a status; a hang would stop the run.",
+        "",
+    ])
+    update_section(args.out, "fuzz", body)
+    print(body)
+    if p.returncode != 0:
+        print(p.stdout[-5000:], p.stderr[-2000:], file=sys.stderr)
+        sys.exit(p.returncode)
+
+
+if __name__ == "__main__":
+    main()
