@@ -39,7 +39,7 @@ def main() -> None:
 
     env = {**os.environ, "MFFCNN_FUZZ_EXAMPLES": str(args.examples)}
     start = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FILES,
+    p = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FILES,
                         "--hypothesis-show-statistics"], cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     rows, test = [], None
@@ -51,7 +51,8 @@ def main() -> None:
             test = None
     if not rows:
         sys.exit(f"no hypothesis statistics in the pytest output:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
-    tail = [line for line in p.stdout.splitlines() if line.strip()][-1]
+    tail = next((m.group(0) for m in map(re.compile(r"\d+ (passed|failed).*").search, p.stdout.splitlines()) if m),
+                "no pytest summary line")
     mach = machine_info()
     body = "\n".join([
         "## Fuzzing (`python bench/fuzz.py`)",

@@ -10,6 +10,7 @@ from mffcnn.cli import main
 from mffcnn.data import synthetic
 from mffcnn.data.labels import EXPRESSIONS7, canonical, relabel, union
 from mffcnn.errors import MffcnnError
+from mffcnn.report.html import find_runs, render_markdown, report_blocks
 from mffcnn.train.checkpoint import load_checkpoint
 from mffcnn.transfer import Source, sfew_protocol
 
@@ -64,6 +65,13 @@ def test_sfew_protocol_end_to_end(sfew_root, tmp_path):
     _, again = sfew_protocol(sfew_root, init=run_dir / "pretrained.safetensors", epochs=1, project=tmp_path,
                              verbose=False)
     assert again["accuracy"] == pytest.approx(r["accuracy"])  # same start, same seed: same model
+
+    # `mffcnn report` shows it beside the paper's Table 5 and Fig. 7, as an SFEW run, not a training run
+    runs = find_runs([run_dir])
+    assert [x.kind for x in runs] == ["sfew"]
+    md = render_markdown(report_blocks(runs, "t"), tmp_path)
+    assert "SFEW 2.0 (§4.6)" in md and "paper (Fig. 7)" in md and "The paper's Table 5" in md
+    assert f"MFF-CNN, ours (Val) | 1.21M | {100 * r['accuracy']:.2f}" in md
 
 
 def test_sfew_protocol_errors(sfew_root, tmp_path):

@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from mffcnn.errors import MffcnnError
 from mffcnn.report import paper
 from mffcnn.runs import read_json
 
-KINDS = ("cv", "ablate", "gradcam", "evaluate", "train")
+KINDS = ("cv", "sfew", "ablate", "gradcam", "evaluate", "train")
 PROTOCOL_NAMES = {"random": "random folds (paper)", "subject": "subject-independent folds"}
 
 
@@ -100,9 +102,22 @@ def run_kind(path: Path) -> str | None:
         return "cv"
     if isinstance(results, dict) and "checkpoint" in results and "confusion_matrix" in results:
         return "evaluate"
+    if isinstance(results, dict) and results.get("dataset") == "sfew" and "n_val" in results:
+        return "sfew"  # the §4.6 protocol (mffcnn sfew): it also holds a model, so before "train"
     if isinstance(options, dict) and (path / "model.safetensors").exists():
         return "train"
     return None
+
+
+def _checkpoint_params(path: Path) -> int | None:
+    """Parameter count of a saved checkpoint, from the safetensors header alone (no tensor is read)."""
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as f:
+            return sum(int(np.prod(f.get_slice(k).get_shape())) for k in f.keys())
+    except Exception:  # noqa: BLE001 — a missing or foreign file: the count is left out, the report goes on
+        return None
 
 
 def _read(path: Path):
@@ -226,6 +241,16 @@ def summary_blocks(runs: list[Run]) -> list[Block]:
                                  f"{full['params']:,}", _duration(full.get("seconds")), f"`{_short(run.path)}`"])
                     ours.setdefault(a["dataset"], []).append((label, full["params"], full["mean_accuracy"],
                                                               full["std_accuracy"]))
+        elif run.kind == "sfew" and run.results:
+            r = run.results
+            params = _checkpoint_params(run.path / "model.safetensors")
+            rows.append(["sfew", "pretrain, fine-tune on Train, test on Val", str(r["n_val"]), "–",
+                         f"**{pct(r['accuracy'])}**", pct(r["mean_per_class_accuracy"]),
+                         pct(r["paper"]["accuracy"]) if r.get("paper") else "–", f"{params:,}" if params else "–",
+                         _duration((r.get("pretrain_seconds") or 0) + (r.get("finetune_seconds") or 0)),
+                         f"`{_short(run.path)}`"])
+            if params:
+                ours.setdefault("sfew", []).append(("Val", params, r["accuracy"], None))
         elif run.kind == "evaluate" and run.results:
             r = run.results
             rows.append([r["dataset"] + _synthetic(r), f"evaluate {Path(r['checkpoint']).name}", str(r["n_images"]),
@@ -243,7 +268,8 @@ def summary_blocks(runs: list[Run]) -> list[Block]:
             continue
         number, name, models = table
         body = [[m if m != "MFF-CNN" else "MFF-CNN (paper)", params, f"{acc:.2f}"] for m, params, acc in models]
-        body += [[f"MFF-CNN, ours ({label})", f"{params / 1e6:.2f}M", f"{pct(mean)} ± {pct(std)}"]
+        body += [[f"MFF-CNN, ours ({label})", f"{params / 1e6:.2f}M",
+                  pct(mean) + (f" ± {pct(std)}" if std is not None else "")]
                  for label, params, mean, std in entries]
         blocks.append(Table(["model", "parameters", "accuracy (%)"], body,
                             classes=["paper"] * len(models) + ["ours"] * len(entries),
@@ -367,6 +393,31 @@ def gradcam_blocks(run: Run) -> list[Block]:
     return blocks
 
 
+def sfew_blocks(run: Run) -> list[Block]:
+    """The SFEW 2.0 protocol (§4.6): per-class accuracy on Val beside the paper's Fig. 7, and the confusion."""
+    r = run.results
+    pre = r.get("pretraining")
+    source = (f"pretrained {pre['epochs']} epochs on {' ∪ '.join(d['dataset'] for d in pre['datasets'])} "
+              f"({pre['n_images']} images)" if pre else "no pretraining")
+    classes = r["class_names"]
+    p = r.get("paper") or {}
+    blocks: list[Block] = [
+        Heading(f"SFEW 2.0 (§4.6): {source}, then {r['epochs']} epochs on Train — `{_short(run.path)}`", 2),
+        Text(f"Tested on Val ({r['n_val']} faces, {r.get('val_dropped', 0)} unusable dropped): **accuracy "
+             f"{pct(r['accuracy'])} %** (paper {pct(p['accuracy']) if p else '–'} %), mean of per-class "
+             f"{pct(r['mean_per_class_accuracy'])} %. Recipe `{r['recipe']['name']}`, seed {r['seed']}."),
+        Table(["", *classes, "all"],
+              [["ours", *(pct(r["per_class_accuracy"].get(c), 1) for c in classes), pct(r["accuracy"])],
+               *([["paper (Fig. 7)", *(pct(p["per_class_accuracy"].get(c), 1) for c in classes), pct(p["accuracy"])]]
+                 if p else [])],
+              classes=["ours", "paper"] if p else ["ours"], caption="Accuracy per class on SFEW 2.0 Val (%)."),
+    ]
+    if (run.path / "confusion.png").exists():
+        blocks.append(Figure(run.path / "confusion.png", "Confusion matrix on Val (rows: truth, % of each row), "
+                                                         "like the paper's Fig. 7.", small=True))
+    return blocks + provenance_blocks(run.options)
+
+
 def evaluate_blocks(run: Run) -> list[Block]:
     r = run.results
     blocks: list[Block] = [
@@ -434,9 +485,9 @@ def report_blocks(runs: list[Run], title: str) -> list[Block]:
     kinds = {k: sum(r.kind == k for r in runs) for k in KINDS}
     blocks.append(Text("From " + ", ".join(f"{n} {k} run{'s' if n > 1 else ''}" for k, n in kinds.items() if n)
                        + ": " + ", ".join(f"`{_short(r.path)}`" for r in runs) + "."))
-    if any(r.kind in ("cv", "ablate", "evaluate") for r in runs):
+    if any(r.kind in ("cv", "sfew", "ablate", "evaluate") for r in runs):
         blocks += summary_blocks(runs)
-    makers = {"cv": cv_blocks, "ablate": ablate_blocks, "gradcam": gradcam_blocks, "evaluate": evaluate_blocks,
+    makers = {"cv": cv_blocks, "sfew": sfew_blocks, "ablate": ablate_blocks, "gradcam": gradcam_blocks, "evaluate": evaluate_blocks,
               "train": train_blocks}
     for kind in KINDS:  # grouped by kind: results first, then ablations, then pictures
         for run in runs:
