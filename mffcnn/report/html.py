@@ -487,8 +487,8 @@ def report_blocks(runs: list[Run], title: str) -> list[Block]:
                        + ": " + ", ".join(f"`{_short(r.path)}`" for r in runs) + "."))
     if any(r.kind in ("cv", "sfew", "ablate", "evaluate") for r in runs):
         blocks += summary_blocks(runs)
-    makers = {"cv": cv_blocks, "sfew": sfew_blocks, "ablate": ablate_blocks, "gradcam": gradcam_blocks, "evaluate": evaluate_blocks,
-              "train": train_blocks}
+    makers = {"cv": cv_blocks, "sfew": sfew_blocks, "ablate": ablate_blocks, "gradcam": gradcam_blocks,
+              "evaluate": evaluate_blocks, "train": train_blocks}
     for kind in KINDS:  # grouped by kind: results first, then ablations, then pictures
         for run in runs:
             if run.kind == kind:
