@@ -221,13 +221,15 @@ def summary_blocks(runs: list[Run]) -> list[Block]:
         if run.kind == "cv":
             for r in run.results:
                 p = r.get("paper")
-                rows.append([r["dataset"] + _synthetic(r), PROTOCOL_NAMES.get(r["protocol"], r["protocol"]),
+                protocol = PROTOCOL_NAMES.get(r["protocol"], r["protocol"])
+                protocol += f", recipe `{r['recipe']}`" if r.get("recipe") else ""
+                rows.append([r["dataset"] + _synthetic(r), protocol,
                              str(r["n_images"]), str(len(r["folds"])),
                              f"**{pct(r['mean_accuracy'])}** ± {pct(r['std_accuracy'])}",
                              pct(r["mean_per_class_accuracy"]), pct(p["accuracy"]) if p else "–",
                              f"{r['params']:,}", _duration(r.get("seconds")), f"`{_short(run.path)}`"])
-                ours.setdefault(r["dataset"], []).append((PROTOCOL_NAMES.get(r["protocol"], r["protocol"]),
-                                                          r["params"], r["mean_accuracy"], r["std_accuracy"]))
+                ours.setdefault(r["dataset"], []).append((protocol, r["params"], r["mean_accuracy"],
+                                                          r["std_accuracy"]))
         elif run.kind == "ablate" and run.results:
             a = run.results
             for protocol in a["protocols"]:
