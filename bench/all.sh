@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every benchmark of BENCHMARKS.md, one at a time (they time themselves: run nothing else meanwhile).
 #   sh bench/all.sh ../shared/data          (from the repository root, in the project's environment)
-# About 4 hours on a 2-core CPU. Each script rewrites only its own section of BENCHMARKS.md.
+# About 3 hours on a 2-core CPU. Each script rewrites only its own section of BENCHMARKS.md.
 set -eu
 D=${1:-../shared/data}
 python bench/model_size.py
@@ -25,4 +25,8 @@ python bench/fer_compare.py --jaffe "$D/jaffe" --model runs/models/no_jaffe.safe
 python bench/speed.py --jaffe "$D/jaffe"
 python bench/scale.py
 python bench/training_speed.py --data "$D/ckplus48"
+python bench/resume_check.py --data "$D/ckplus48"
+python bench/fuzz.py
+python bench/gradcam_figure.py
+python bench/gradcam_figure.py --data "$D/ckplus48"
 python bench/report_browser.py runs/bench
