@@ -43,7 +43,8 @@ import torch  # noqa: E402
 from mffcnn.data import load_dataset  # noqa: E402
 from mffcnn.data.face import DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.faceset import FaceSet  # noqa: E402
-from mffcnn.data.labels import EXPRESSIONS7, canonical, union  # noqa: E402
+from mffcnn.data.labels import BASIC6, EXPRESSIONS7, canonical, union  # noqa: E402
+from mffcnn.errors import MffcnnError  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
@@ -51,9 +52,6 @@ from mffcnn.train.cv import make_folds, run_fold  # noqa: E402
 from mffcnn.train.loop import fit, predict_proba  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
 
-BASIC6 = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
-# Alphabetical, as the paper's figures and mffcnn.data.labels order them.
-WITH_NEUTRAL = EXPRESSIONS7
 
 # The terms under which each dataset may be used. The bundled weights are derived from them.
 LICENCES = {
@@ -108,8 +106,8 @@ def unite(sets: list[tuple[str, FaceSet]], classes: list[str]) -> tuple[FaceSet,
     for spec, fs in sets:
         names = [canonical(c) for c in fs.class_names]
         counts = np.bincount(fs.labels, minlength=len(names))
-        parts.append({"spec": spec, "dataset": fs.name, "images": int(sum(n for c, n in zip(names, counts) if c in classes)),
-                      "class_counts": {c: int(n) for c, n in zip(names, counts) if c in classes},
+        kept = {c: int(n) for c, n in zip(names, counts) if c in classes}
+        parts.append({"spec": spec, "dataset": fs.name, "images": sum(kept.values()), "class_counts": kept,
                       "left_out": {c: int(n) for c, n in zip(names, counts) if c not in classes},
                       "detect_face": fs.preprocessing.detect_face,
                       "licence": LICENCES.get(fs.name, "see the dataset's own terms")})
@@ -194,7 +192,7 @@ def main() -> None:
     args = ap.parse_args()
 
     start = time.perf_counter()
-    classes = BASIC6 if args.classes == 6 else WITH_NEUTRAL
+    classes = BASIC6 if args.classes == 6 else EXPRESSIONS7
     sets = []
     for spec in args.datasets:
         name, path, options = parse_spec(spec)
@@ -304,4 +302,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except MffcnnError as e:  # a dataset that cannot be read or united: one line, no traceback
+        sys.exit(f"error: {e}")

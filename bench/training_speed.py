@@ -95,8 +95,9 @@ def main() -> None:
         "0.066 s per batch of 100). On this 2-core machine torchrun's two processes share the same two cores "
         "that one process already uses with two threads, so more processes cannot add compute; they pay for "
         "gradient all-reduce (DDP) or for holding two models and datasets (folds). Accuracies differ between "
-        "rows only by floating-point summation order (and, before/after, by the changed randomness of batch "
-        "order), within the fold-to-fold spread.",
+        "rows only by floating-point summation order (two processes on two cores run one thread each, and "
+        "oneDNN adds in another order with another thread count; before/after, also by the changed randomness "
+        "of batch order), within the fold-to-fold spread.",
     ])
     update_section(args.out, "training_speed", body)
     print(body)

@@ -24,8 +24,8 @@ def checkpoint(tmp_path_factory):
     # A fixed recipe, so that the test does not move with the default: lr 0.001 keeps every layer of a
     # model this small and this briefly trained alive.
     recipe = get_recipe("augmented").with_(lr=0.001, warmup_epochs=0)
-    run_dir, _ = experiment.train("synthetic", epochs=10, recipe=recipe, dataset_options={"subjects": 6, "per_class": 3},
-                                  project=project, verbose=False)
+    run_dir, _ = experiment.train("synthetic", epochs=10, recipe=recipe,
+                                  dataset_options={"subjects": 6, "per_class": 3}, project=project, verbose=False)
     return run_dir / "model.safetensors"
 
 
