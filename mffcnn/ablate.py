@@ -81,6 +81,7 @@ def ablate(
     dataset_options: dict | None = None,
     device: str = "auto",
     amp: bool = False,
+    init: str | Path | None = None,
     project: str | Path = "runs",
     name: str = "exp",
     verbose: bool = True,
@@ -88,6 +89,8 @@ def ablate(
 ) -> tuple[Path, dict]:
     """Cross-validate the Table 6 models on a dataset under the same folds and seeds.
 
+    init: a checkpoint every model of every fold starts from, as far as its weights fit
+    (mffcnn.train.warm_start); it must not have been trained on the dataset's people.
     Returns the run folder and the run's results (also in its results.json)."""
     from mffcnn import __version__
 
@@ -109,6 +112,16 @@ def ablate(
     base = MFFCNNConfig(num_classes=len(faceset.class_names))
     # The recipe's dropout applies to every model alike, so they stay comparable.
     models = {a: recipe.model_config(ablation_config(a, base)).to_dict() for a in ablations}
+    init_reports = {}
+    if init:
+        from mffcnn.train.warm_start import initialiser
+
+        for a in ablations:
+            report = initialiser(init, MFFCNNConfig.from_dict(models[a]), faceset.class_names,
+                                 tested_on=faceset.name)[1]
+            init_reports[a] = report.to_dict()
+            if verbose:
+                print(f"{a}: {report.line()}", file=sys.stderr)
     run_dir = new_run_dir(project, "ablate", name)
     options = {
         "kind": "ablate",
@@ -125,6 +138,8 @@ def ablate(
         "device": device,
         "amp": amp,
         "models": models,
+        "init": str(init) if init else None,
+        "init_reports": init_reports,
         "preprocessing": faceset.preprocessing.to_dict(),
         "fingerprint": dataset_fingerprint(faceset),
         "class_names": faceset.class_names,
@@ -171,10 +186,15 @@ def _run(run_dir: Path, faceset, options: dict, *, verbose: bool) -> dict:
                 tqdm.write(f"[{i}/{len(ablations)}] {TITLES[ablation]} — {protocol} folds", file=sys.stderr)
             cfg = MFFCNNConfig.from_dict(options["models"][ablation])
             out = run_dir / ablation / protocol
+            init = None
+            if options.get("init"):
+                from mffcnn.train.warm_start import initialiser
+
+                init = initialiser(options["init"], cfg, faceset.class_names)[0]
             start = time.perf_counter()
             folds = run_cv(faceset, out, protocol=protocol, n_folds=options["folds"], model_config=cfg,
                            recipe=recipe, epochs=options["epochs"], seed=options["seed"], verbose=verbose,
-                           device=device, amp=options.get("amp", False))
+                           device=device, amp=options.get("amp", False), init=init)
             r = cv_results(faceset, folds, protocol=protocol, params=n_params(cfg), extra={
                 "ablation": ablation, "recipe": recipe.name, "epochs": options["epochs"], "seed": options["seed"],
                 "wall_seconds_this_session": round(time.perf_counter() - start, 2), "machine": options["machine"],

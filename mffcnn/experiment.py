@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from mffcnn.data import load_dataset
-from mffcnn.data.preprocess import Preprocessing
+from mffcnn.data.preprocess import Preprocessing, for_predict
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNNConfig
 from mffcnn.report.report import cv_results, write_protocol_report, write_run_report
@@ -66,12 +66,16 @@ def cross_validate(
     device: str = "auto",
     amp: bool = False,
     spread: str = "batches",
+    init: str | Path | None = None,
     project: str | Path = "runs",
     name: str = "exp",
     verbose: bool = True,
     command: str | None = None,
 ) -> tuple[Path, list[dict]]:
-    """Run 10-fold CV of MFF-CNN on a dataset; returns the run folder and one result per protocol."""
+    """Run 10-fold CV of MFF-CNN on a dataset; returns the run folder and one result per protocol.
+
+    init: a checkpoint every fold starts from (pretrain → fine-tune; mffcnn.train.warm_start), which
+    must not have been trained on the dataset's people."""
     protocols = list(PROTOCOLS) if protocol == "both" else [protocol]
     if any(p not in PROTOCOLS for p in protocols):
         raise MffcnnError(f"unknown protocol {protocol!r}; choose from random, subject, both")
@@ -81,6 +85,7 @@ def cross_validate(
         raise MffcnnError(f"unknown spread {spread!r}; choose from {', '.join(SPREADS)}")
     device_, dist, recipe, faceset, epochs, model_config = _setup(
         dataset, root, dataset_options, recipe, lr, epochs, model_config, device, verbose)
+    init_report = _init_report(init, model_config, faceset, tested=True, verbose=verbose and dist.is_main)
     run_dir = _new_run(project, "cv", name, dist)
     options = {
         "command": command or f"mffcnn.cross_validate({dataset!r}, {str(root) if root else None!r}, ...)",
@@ -95,6 +100,8 @@ def cross_validate(
         "device": device,
         "amp": amp,
         "spread": spread,
+        "init": str(init) if init else None,
+        "init_report": init_report,
         "world_size": dist.world,
         "model": model_config.to_dict(),
         "preprocessing": faceset.preprocessing.to_dict(),
@@ -126,9 +133,31 @@ def resume(run_dir: str | Path | None = None, *, project: str | Path = "runs", v
     return run_dir, _run_cv(run_dir, faceset, options, device, dist, verbose=verbose)
 
 
+def _init_report(init, model_config: MFFCNNConfig, faceset, *, tested: bool, verbose: bool) -> dict | None:
+    """Check a --init checkpoint before any run folder exists, and say what it loads."""
+    if not init:
+        return None
+    from mffcnn.train.warm_start import initialiser
+
+    _, report = initialiser(init, model_config, faceset.class_names, tested_on=faceset.name if tested else None)
+    if verbose:
+        print(report.line(), file=sys.stderr)
+    return report.to_dict()
+
+
+def _init(options: dict, model_config: MFFCNNConfig, class_names: list[str]):
+    """The model factory of a run's --init (None without one)."""
+    if not options.get("init"):
+        return None
+    from mffcnn.train.warm_start import initialiser
+
+    return initialiser(options["init"], model_config, class_names)[0]
+
+
 def _run_cv(run_dir: Path, faceset, options: dict, device, dist, *, verbose: bool) -> list[dict]:
     model_config = MFFCNNConfig.from_dict(options["model"])
     recipe = Recipe(**options["recipe"])
+    init = _init(options, model_config, faceset.class_names)
     params = n_params(model_config)
     all_results = []
     for protocol in options["protocols"]:
@@ -137,10 +166,10 @@ def _run_cv(run_dir: Path, faceset, options: dict, device, dist, *, verbose: boo
         folds = run_cv(faceset, out, protocol=protocol, n_folds=options["folds"], model_config=model_config,
                        recipe=recipe, epochs=options["epochs"], seed=options["seed"], verbose=verbose,
                        device=device, amp=options.get("amp", False), dist=dist,
-                       spread=options.get("spread", "batches"))
+                       spread=options.get("spread", "batches"), init=init)
         results = cv_results(faceset, folds, protocol=protocol, params=params, extra={
             "recipe": recipe.name, "epochs": options["epochs"], "seed": options["seed"],
-            "world_size": dist.world, "device": str(device),
+            "init": options.get("init"), "world_size": dist.world, "device": str(device),
             "wall_seconds_this_session": round(time.perf_counter() - start, 2), "machine": options["machine"],
         })
         if dist.is_main:
@@ -166,10 +195,12 @@ def train(
     project: str | Path = "runs",
     name: str = "exp",
     run_dir: str | Path | None = None,
+    init: str | Path | None = None,
     verbose: bool = True,
     command: str | None = None,
 ) -> tuple[Path, "Checkpoint"]:
-    """Train a final model on all of a dataset → run_dir/model.safetensors.
+    """Train a final model on all of a dataset (starting from the checkpoint `init`, if given)
+    → run_dir/model.safetensors.
 
     The training state is saved after every epoch (run_dir/state.pt); `resume_train(run_dir)`
     continues an interrupted run to the same result as an uninterrupted one."""
@@ -179,6 +210,7 @@ def train(
 
     device_, dist, recipe, faceset, epochs, model_config = _setup(
         dataset, root, dataset_options, recipe, lr, epochs, model_config, device, verbose)
+    init_report = _init_report(init, model_config, faceset, tested=False, verbose=verbose and dist.is_main)
     run_dir = Path(run_dir) if run_dir else _new_run(project, "train", name, dist)
     options = {
         "command": command,
@@ -191,18 +223,20 @@ def train(
         "device": device,
         "amp": amp,
         "model": model_config.to_dict(),
+        "init": str(init) if init else None,
+        "init_report": init_report,
     }
     if dist.is_main:
         write_json(run_dir / "options.json", options)
-    x = faceset.preprocessing.to_tensor(faceset.images)
-    y = torch.from_numpy(faceset.labels)
+    x = faceset.preprocessing.faces(faceset.images)
+    y = torch.from_numpy(faceset.training_targets())
     start = time.perf_counter()
     state = run_dir / "state.pt"
     with tqdm(total=epochs, desc=f"train {faceset.name}", unit="epoch", disable=not (verbose and dist.is_main)) as bar:
         if state.exists():
             bar.write(f"resuming {run_dir} from its last saved epoch")
         model = fit(x, y, model_config=model_config, recipe=recipe, epochs=epochs, seed=seed, device=device_,
-                    amp=amp, dist=dist, state_path=state,
+                    amp=amp, dist=dist, state_path=state, init=_init(options, model_config, faceset.class_names),
                     on_epoch=lambda e, loss: (bar.update(e + 1 - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
     train_acc = float((predict_proba(model, x).argmax(1) == faceset.labels).mean())
     info = {
@@ -216,8 +250,8 @@ def train(
         "world_size": dist.world,
         "machine": machine_info(),
     }
-    ckpt = Checkpoint(model=model.cpu(), class_names=faceset.class_names, preprocessing=faceset.preprocessing,
-                      info=info)
+    ckpt = Checkpoint(model=model.cpu(), class_names=faceset.class_names,
+                      preprocessing=for_predict(faceset.preprocessing), info=info)
     if dist.is_main:
         save_checkpoint(run_dir / "model.safetensors", ckpt)
         write_json(run_dir / "options.json", info)
@@ -235,7 +269,8 @@ def resume_train(run_dir: str | Path | None = None, *, project: str | Path = "ru
     o = read_json(run_dir / "options.json")
     return train(o["dataset"], o["root"], recipe=Recipe(**o["recipe"]), epochs=o["epochs"], seed=o["seed"],
                  dataset_options=o["dataset_options"], model_config=MFFCNNConfig.from_dict(o["model"]),
-                 device=o["device"], amp=o["amp"], run_dir=run_dir, verbose=verbose, command=o["command"])
+                 device=o["device"], amp=o["amp"], run_dir=run_dir, init=o.get("init"), verbose=verbose,
+                 command=o["command"])
 
 
 def evaluate(
@@ -271,7 +306,7 @@ def evaluate(
         raise MffcnnError(f"the model does not know the class(es) {', '.join(unknown)}; it has {', '.join(ckpt.class_names)}")
     to_model = np.array([ckpt.class_names.index(c) for c in faceset.class_names])
     y_true = to_model[faceset.labels]
-    y_pred = predict_proba(ckpt.model, ckpt.preprocessing.to_tensor(faceset.images)).argmax(1)
+    y_pred = predict_proba(ckpt.model, ckpt.preprocessing.faces(faceset.images)).argmax(1)
     counts = confusion_counts(y_true, y_pred, len(ckpt.class_names))
     present = sorted(set(y_true.tolist()))
     per_class = per_class_accuracy(counts)

@@ -34,11 +34,13 @@ import torch
 from mffcnn.data import dataset_options, load_dataset
 from mffcnn.data.faceset import FaceSet
 from mffcnn.data.labels import EXPRESSIONS7, relabel, union
+from mffcnn.data.preprocess import for_predict
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNNConfig
 from mffcnn.report import paper
 from mffcnn.runs import machine_info, new_run_dir, write_json
 from mffcnn.train.recipes import DEFAULT_RECIPE, Recipe, get_recipe
+from mffcnn.train.warm_start import PEOPLE
 
 PRETRAIN_EPOCHS = 30  # §4.6
 FINETUNE_EPOCHS = 200  # §4.6
@@ -54,11 +56,38 @@ class Source:
 
     @classmethod
     def parse(cls, text: str) -> "Source":
-        """'NAME:PATH' (or 'NAME' for synthetic) → Source."""
-        name, sep, root = text.partition(":")
-        if not name:
+        """'NAME:PATH[:key=value,…]' (or 'NAME' for synthetic) → Source; the options are the loader's own,
+        e.g. 'ferplus:/data/ferplus:labels=votes' or 'jaffe:/data/jaffe:augment=false'."""
+        name, _, rest = text.partition(":")
+        if not name.strip():
             raise MffcnnError(f"--pretrain {text!r}: expected DATASET:PATH, e.g. jaffe:/data/jaffe")
-        return cls(name.strip(), root or None)
+        head, _, tail = rest.rpartition(":")
+        options = {}
+        if head and "=" in tail:
+            rest, options = head, parse_options(tail)
+        return cls(name.strip(), rest or None, options)
+
+
+def parse_options(text: str) -> dict:
+    """'a=1,b=true,c=x' → {'a': 1, 'b': True, 'c': 'x'}."""
+    out: dict = {}
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise MffcnnError(f"option {item!r} is not key=value")
+        low = value.lower()
+        if low in ("true", "false"):
+            out[key] = low == "true"
+            continue
+        for kind in (int, float):
+            try:
+                out[key] = kind(value)
+                break
+            except ValueError:
+                pass
+        else:
+            out[key] = value
+    return out
 
 
 def load_pretraining(sources: list[Source], *, neutral: bool = True, cache=None, verbose: bool = True) -> FaceSet:
@@ -89,7 +118,7 @@ def _scores(model, val: FaceSet) -> dict:
     from mffcnn.report.metrics import confusion_counts, per_class_accuracy
     from mffcnn.train.loop import predict_proba
 
-    pred = predict_proba(model, val.preprocessing.to_tensor(val.images)).argmax(1)
+    pred = predict_proba(model, val.preprocessing.faces(val.images)).argmax(1)
     counts = confusion_counts(val.labels, pred, len(val.class_names))
     per_class = per_class_accuracy(counts)
     present = np.bincount(val.labels, minlength=len(val.class_names)) > 0
@@ -127,7 +156,7 @@ def sfew_protocol(
     baseline: also train from scratch on SFEW Train, to show what pretraining adds (doubles the time).
     Writes runs/sfew/expN/{options.json, results.json, report.md, confusion.png, model.safetensors}."""
     from mffcnn.report.figures import plot_confusion
-    from mffcnn.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    from mffcnn.train.checkpoint import Checkpoint, save_checkpoint
 
     sources = [s if isinstance(s, Source) else Source.parse(s) for s in pretrain]
     if init is not None and sources:
@@ -137,31 +166,34 @@ def sfew_protocol(
     recipe = (get_recipe(recipe) if isinstance(recipe, str) else recipe).with_(lr=lr)
     for s in sources:
         dataset_options(s.dataset)  # an unknown name fails now, not after loading SFEW
+        if PEOPLE.get(s.dataset) == PEOPLE["sfew"]:
+            raise MffcnnError("SFEW cannot be in its own pretraining: Val's faces would be seen before the test")
     sfew_options = {k: v for k, v in (sfew_options or {}).items() if v is not None and k != "split"}
     train_fs = relabel(load_dataset("sfew", sfew_root, split="train", **sfew_options), EXPRESSIONS7)
     val_fs = relabel(load_dataset("sfew", sfew_root, split="val", **sfew_options), EXPRESSIONS7)
     if verbose:
         print(f"SFEW Train:\n{train_fs.summary.table()}\nSFEW Val:\n{val_fs.summary.table()}", file=sys.stderr)
     cfg = recipe.model_config(MFFCNNConfig().replace(num_classes=len(EXPRESSIONS7)))
-    to_x = train_fs.preprocessing.to_tensor
+    to_x = train_fs.preprocessing.faces
     timings: dict[str, float] = {}
 
-    pre_fs, start_model, ckpt = None, None, None
+    pre_fs, start_model = None, None
     if sources:
         pre_fs = load_pretraining(sources, neutral=neutral, cache=sfew_options.get("cache"), verbose=verbose)
         p, q = pre_fs.preprocessing, train_fs.preprocessing
         if (p.size, p.normalisation) != (q.size, q.normalisation):
             raise MffcnnError("the pretraining datasets and SFEW are prepared at different sizes or normalisations")
     elif init is not None:
-        ckpt = load_checkpoint(init)
-        if ckpt.class_names != list(EXPRESSIONS7):
-            raise MffcnnError(f"{init} has the classes {', '.join(ckpt.class_names)}; SFEW needs "
-                              f"{', '.join(EXPRESSIONS7)}")
-        start_model, cfg = ckpt.model, ckpt.config
+        from mffcnn.train.warm_start import initialiser
+
+        make, report = initialiser(init, cfg, list(EXPRESSIONS7), tested_on="sfew")
+        if verbose:
+            print(report.line(), file=sys.stderr)
+        start_model = make()
     run_dir = new_run_dir(project, "sfew", name)  # only once every input has loaded
     if pre_fs is not None:
         start = time.perf_counter()
-        start_model = _fit(to_x(pre_fs.images), torch.from_numpy(pre_fs.labels), cfg=cfg, recipe=recipe,
+        start_model = _fit(to_x(pre_fs.images), torch.from_numpy(pre_fs.training_targets()), cfg=cfg, recipe=recipe,
                            epochs=pretrain_epochs, seed=seed, desc=f"pretrain {pre_fs.name}", verbose=verbose)
         timings["pretrain_seconds"] = round(time.perf_counter() - start, 1)
         save_checkpoint(run_dir / "pretrained.safetensors", Checkpoint(
@@ -170,7 +202,7 @@ def sfew_protocol(
                   "n_images": len(pre_fs), "class_counts": pre_fs.class_counts(), "seed": seed}))
 
     start = time.perf_counter()
-    model = _fit(to_x(train_fs.images), torch.from_numpy(train_fs.labels), cfg=cfg, recipe=recipe, epochs=epochs,
+    model = _fit(to_x(train_fs.images), torch.from_numpy(train_fs.training_targets()), cfg=cfg, recipe=recipe, epochs=epochs,
                  seed=seed + 1, init=start_model, desc="fine-tune on SFEW Train" if start_model else "SFEW Train",
                  verbose=verbose)
     timings["finetune_seconds"] = round(time.perf_counter() - start, 1)
@@ -202,13 +234,13 @@ def sfew_protocol(
     }
     if baseline:
         start = time.perf_counter()
-        scratch = _fit(to_x(train_fs.images), torch.from_numpy(train_fs.labels), cfg=recipe.model_config(
+        scratch = _fit(to_x(train_fs.images), torch.from_numpy(train_fs.training_targets()), cfg=recipe.model_config(
             MFFCNNConfig().replace(num_classes=len(EXPRESSIONS7))), recipe=recipe, epochs=epochs, seed=seed + 1,
             desc="baseline: SFEW Train from scratch", verbose=verbose)
         results["baseline"] = {**_scores(scratch, val_fs), "seconds": round(time.perf_counter() - start, 1)}
 
     save_checkpoint(run_dir / "model.safetensors", Checkpoint(
-        model=model, class_names=list(EXPRESSIONS7), preprocessing=train_fs.preprocessing,
+        model=model, class_names=list(EXPRESSIONS7), preprocessing=for_predict(train_fs.preprocessing),
         info={"dataset": "sfew", "stage": "fine-tuned on SFEW Train (§4.6)", "root": str(sfew_root),
               "n_images": len(train_fs), "epochs": epochs, "seed": seed,
               "scores": {"val_accuracy": scores["accuracy"]}, "command": command, "machine": results["machine"]}))

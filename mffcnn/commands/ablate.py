@@ -36,7 +36,7 @@ def run(args) -> int:
         run_dir, results = ablate(
             args.dataset, args.root, ablations=[a.strip() for a in args.ablations.split(",") if a.strip()],
             protocol=args.protocol, folds=args.folds, recipe=args.recipe, epochs=args.epochs, lr=args.lr,
-            seed=args.seed, dataset_options=dataset_options(args), device=args.device, amp=args.amp,
+            seed=args.seed, dataset_options=dataset_options(args), device=args.device, amp=args.amp, init=args.init,
             project=args.project, name=args.name,
             verbose=not args.quiet, command=command_line(),
         )

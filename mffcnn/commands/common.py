@@ -14,7 +14,8 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
         p.add_argument("dataset", choices=list(DATASETS), nargs="?" if optional else None, help="dataset layout")
         p.add_argument("root", nargs="?", help="dataset folder (none for synthetic; fer2013 also takes the csv)")
     g = p.add_argument_group("dataset options (each applies to the datasets named)")
-    g.add_argument("--contempt", action="store_true", default=None, help="ckplus, ckplus48: add the contempt class")
+    g.add_argument("--contempt", action="store_true", default=None,
+                   help="ckplus, ckplus48, ferplus: add the contempt class")
     g.add_argument("--neutral", action="store_true", default=None,
                    help="jaffe: add the 30 neutral photos; ckplus: each sequence's first frame as neutral")
     g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
@@ -23,9 +24,12 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
     g.add_argument("--frames", type=int, help="ckplus, oulu: the last N frames of each sequence (3)")
     g.add_argument("--camera", choices=["vis", "nir"], help="oulu: camera (vis)")
     g.add_argument("--light", choices=["strong", "weak", "dark"], help="oulu: illumination (strong = normal)")
-    g.add_argument("--split", choices=["train", "val", "test", "all"],
+    g.add_argument("--split", choices=["train", "val", "valid", "test", "all"],
                    help="sfew: train (default), val, all; fer2013: train (default, Training), val (PublicTest), "
-                        "test (PrivateTest), all")
+                        "test (PrivateTest), all; ferplus: train (default, FER2013Train), valid (= val), test, all")
+    g.add_argument("--labels", choices=["majority", "votes"],
+                   help="ferplus: the unique top vote (default; ties, unknown and not-a-face dropped) or the "
+                        "annotators' vote distribution as a soft target")
     g.add_argument("--subject-regex", help="folder: regex whose group 'subject' (or 1) is the person in a file name")
     g.add_argument("--subjects", type=int, help="synthetic: number of people (30)")
     g.add_argument("--per-class", type=int, help="synthetic: faces per person and class (5)")
@@ -61,6 +65,7 @@ def dataset_options(args) -> dict:
         "camera": args.camera,
         "light": args.light,
         "split": args.split,
+        "labels": args.labels,
         "subject_regex": args.subject_regex,
         "subjects": args.subjects,
         "per_class": args.per_class,
@@ -88,6 +93,9 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="fixes data order, augmentation and initial weights")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: cuda if present")
     p.add_argument("--amp", action="store_true", help="mixed precision (bfloat16 on CPU, float16 on GPU)")
+    p.add_argument("--init", metavar="CHECKPOINT",
+                   help="start from this checkpoint's weights (pretrain → fine-tune): every weight that fits is "
+                        "loaded, classifier rows by class name; it must not have been trained on the test people")
 
 
 def add_run_args(p: argparse.ArgumentParser) -> None:

@@ -32,7 +32,7 @@ def run(args) -> int:
         run_dir, results = experiment.cross_validate(
             args.dataset, args.root, protocol=args.protocol, folds=args.folds, recipe=args.recipe,
             epochs=args.epochs, lr=args.lr, seed=args.seed, dataset_options=dataset_options(args),
-            device=args.device, amp=args.amp, spread=args.spread,
+            device=args.device, amp=args.amp, spread=args.spread, init=args.init,
             project=args.project, name=args.name, verbose=not args.quiet, command=command_line(),
         )
     from mffcnn.train.distributed import is_main_process

@@ -26,7 +26,8 @@ def run(args) -> int:
     else:
         run_dir, ckpt = experiment.train(
             args.dataset, args.root, recipe=args.recipe, epochs=args.epochs, lr=args.lr, seed=args.seed,
-            dataset_options=dataset_options(args), device=args.device, amp=args.amp, project=args.project,
+            dataset_options=dataset_options(args), device=args.device, amp=args.amp, init=args.init,
+            project=args.project,
             name=args.name, verbose=not args.quiet, command=command_line(),
         )
     if not is_main_process():

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from mffcnn.data import ckplus, ckplus48, fer2013, folder, jaffe, oulu, sfew, synthetic
+from mffcnn.data import ckplus, ckplus48, fer2013, ferplus, folder, jaffe, oulu, sfew, synthetic
 from mffcnn.data.faceset import FaceSet, PrepareSummary, Record
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
@@ -26,6 +26,7 @@ DATASETS = {
     "oulu": oulu.load,
     "sfew": sfew.load,
     "fer2013": fer2013.load,
+    "ferplus": ferplus.load,
     "folder": folder.load,
 }
 

@@ -89,9 +89,11 @@ def save(faceset: FaceSet, path: Path) -> None:
         "summary": faceset.summary.to_dict(),
     }
     tmp = path.with_name(path.name + ".tmp.npz")
+    soft = {} if faceset.targets is None else {"targets": faceset.targets}
     np.savez_compressed(
         tmp, images=faceset.images, labels=faceset.labels, subjects=faceset.subjects.astype(str),
         groups=faceset.groups.astype(str), paths=np.asarray(faceset.paths, dtype=str), meta=np.asarray(json.dumps(meta)),
+        **soft,
     )
     os.replace(tmp, path)  # atomic: an interrupted prepare never leaves half an entry
     prefix = path.name.rsplit("-", 1)[0] + "-"
@@ -110,6 +112,7 @@ def load(path: Path) -> FaceSet:
             subjects=z["subjects"], groups=z["groups"], paths=z["paths"].tolist(),
             preprocessing=Preprocessing.from_dict(meta["preprocessing"]), synthetic=meta["synthetic"],
             summary=PrepareSummary.from_dict(meta["summary"]), cache=str(path), from_cache=True,
+            targets=z["targets"] if "targets" in z.files else None,
         )
 
 

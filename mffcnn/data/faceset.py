@@ -44,6 +44,7 @@ class Record:
     subject: str  # the person: subject-independent folds never split one
     group: str | None = None  # the source photo or sequence (augmented copies share it); defaults to path
     image: np.ndarray | None = None  # an image already in memory (synthetic, csv datasets)
+    target: np.ndarray | None = None  # a soft target over the dataset's classes (FER+ votes); None: one-hot
 
 
 @dataclass
@@ -140,9 +141,17 @@ class FaceSet:
     summary: PrepareSummary = field(default_factory=PrepareSummary)
     cache: str | None = None  # the cache file it was read from or written to (mffcnn.data.cache)
     from_cache: bool = False
+    # (n, C) float32 soft targets, each row a distribution over class_names (FER+'s ten annotators'
+    # votes, Barsoum et al. 2016); None: every face counts for its label alone. `labels` stays the
+    # hard label (the top vote) that folds are stratified on and accuracy is measured against.
+    targets: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def training_targets(self) -> np.ndarray:
+        """(n,) int64 labels, or the (n, C) float32 soft targets when the dataset has them."""
+        return self.labels if self.targets is None else self.targets
 
     def class_counts(self) -> dict[str, int]:
         counts = np.bincount(self.labels, minlength=len(self.class_names))
@@ -168,7 +177,7 @@ def build_faceset(
         summary.classes[c]  # every requested class shows in the table, even with nothing found
     if augmentation is not None:
         summary.views = augmentation.n_views
-    faces, labels, subjects, groups, paths = [], [], [], [], []
+    faces, labels, subjects, groups, paths, targets = [], [], [], [], [], []
     index = {c: i for i, c in enumerate(class_names)}
     for r in records:
         try:
@@ -196,6 +205,7 @@ def build_faceset(
             subjects.append(r.subject)
             groups.append(r.group or r.path)
             paths.append(f"{r.path}#{tag}" if tag else r.path)
+            targets.append(r.target)
 
     empty = [c for c in class_names if summary.classes[c].kept == 0]
     for c in empty:
@@ -206,11 +216,19 @@ def build_faceset(
             f"{name}: need images of at least 2 classes, found usable images for {len(kept_classes)}"
             + (f" ({', '.join(kept_classes)})" if kept_classes else "")
         )
+    soft = None
+    if any(t is not None for t in targets):
+        one_hot = np.eye(len(class_names), dtype=np.float32)
+        soft = np.stack([one_hot[l] if t is None else np.asarray(t, np.float32) for t, l in zip(targets, labels)])
     if empty:  # re-index labels onto the classes that remain
         remap = {index[c]: i for i, c in enumerate(kept_classes)}
         labels = [remap[l] for l in labels]
+        if soft is not None:
+            soft = soft[:, [index[c] for c in kept_classes]]
         for note in summary.notes[-len(empty):]:
             warn(note)
+    if soft is not None:
+        soft = soft / soft.sum(1, keepdims=True)
     size = preprocessing.size
     return FaceSet(
         name=name,
@@ -223,4 +241,5 @@ def build_faceset(
         preprocessing=preprocessing,
         synthetic=synthetic,
         summary=summary,
+        targets=soft,
     )

@@ -152,6 +152,7 @@ def _folder_records(root: Path, split: str, summary: PrepareSummary) -> list[Rec
 
 
 def load(root: str | Path, *, split: str = "train", preprocessing: Preprocessing | None = None) -> FaceSet:
+    split = "val" if split == "valid" else split  # one split, two spellings (FER+ says "valid")
     root = Path(root).expanduser()
     if not root.exists():
         raise MffcnnError(f"fer2013: dataset root {str(root)!r} does not exist")

@@ -57,7 +57,18 @@ def relabel(faceset: FaceSet, classes: list[str] = EXPRESSIONS7) -> FaceSet:
         name=faceset.name, class_names=list(classes), images=faceset.images[idx], labels=to_new[faceset.labels[idx]],
         subjects=faceset.subjects[idx], groups=faceset.groups[idx], paths=[faceset.paths[i] for i in idx],
         preprocessing=faceset.preprocessing, synthetic=faceset.synthetic, summary=summary,
+        targets=None if faceset.targets is None else _map_targets(faceset.targets[idx], to_new, len(classes)),
     )
+
+
+def _map_targets(targets: np.ndarray, to_new: np.ndarray, n_classes: int) -> np.ndarray:
+    """Soft targets (n, C_old) → (n, C_new): each old column moves to its class's new place; mass on classes
+    outside the new space (FER+'s contempt votes in the 7 classes) is dropped and each row renormalised."""
+    out = np.zeros((len(targets), n_classes), np.float32)
+    for old, new in enumerate(to_new):
+        if new >= 0:
+            out[:, new] += targets[:, old]
+    return out / np.maximum(out.sum(1, keepdims=True), np.finfo(np.float32).tiny)
 
 
 def union(facesets: list[FaceSet], classes: list[str] = EXPRESSIONS7, *, name: str | None = None) -> FaceSet:
@@ -83,6 +94,10 @@ def union(facesets: list[FaceSet], classes: list[str] = EXPRESSIONS7, *, name: s
             summary.classes[c].kept += int(n)
         summary.notes += [f"{fs.name}: {n}" for n in fs.summary.notes]
         summary.notes.append(f"{fs.name}: {len(fs)} images ({', '.join(f'{c} {n}' for c, n in zip(classes, counts) if n)})")
+    soft = None
+    if any(fs.targets is not None for fs in parts):  # one-hot rows for the datasets without soft targets
+        eye = np.eye(len(classes), dtype=np.float32)
+        soft = np.concatenate([eye[fs.labels] if fs.targets is None else fs.targets for fs in parts])
     return FaceSet(
         name=name or "+".join(fs.name for fs in facesets),
         class_names=list(classes),
@@ -94,4 +109,5 @@ def union(facesets: list[FaceSet], classes: list[str] = EXPRESSIONS7, *, name: s
         preprocessing=first,
         synthetic=any(fs.synthetic for fs in facesets),
         summary=summary,
+        targets=soft,
     )

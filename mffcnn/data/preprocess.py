@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from mffcnn.data.face import Box, DetectorSettings, NoFaceError, crop_box, detect_faces
+from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, NoFaceError, crop_box, detect_faces
 
 NORMALISATIONS = ("per_image", "unit")
 NO_FACE = ("skip", "whole")
@@ -85,6 +85,10 @@ class Preprocessing:
         """(n, S, S) uint8 → (n, 1, S, S) float32, normalised."""
         return normalise(faces, self.normalisation)
 
+    def faces(self, faces: np.ndarray) -> "Faces":
+        """(n, S, S) uint8 → Faces, normalised a batch at a time (a quarter of to_tensor's memory)."""
+        return Faces(torch.from_numpy(np.ascontiguousarray(faces, dtype=np.uint8)), self.normalisation)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -93,6 +97,37 @@ class Preprocessing:
         d = dict(d)
         d["detector"] = DetectorSettings(**d.get("detector", {}))
         return cls(**d)
+
+
+def for_predict(preprocessing: Preprocessing) -> Preprocessing:
+    """The preprocessing a trained model's checkpoint carries: its training crops', with the detector
+    settings predict uses (PREDICT_DETECTOR): the same face, found faster."""
+    return replace(preprocessing, detector=PREDICT_DETECTOR)
+
+
+@dataclass(frozen=True)
+class Faces:
+    """Faces as they are stored, (n, S, S) uint8, made into network input one batch at a time.
+
+    Training and evaluation index batches out of it; only the batch becomes float32. FER+'s 28,558
+    faces take 103 MB this way instead of 411 MB as one normalised float tensor, and 300,000 faces
+    1.1 GB instead of 4.3. The numbers are the same: normalisation is per face (normalise_pixels)."""
+
+    pixels: torch.Tensor  # (n, S, S) uint8
+    normalisation: str = "per_image"
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    def __getitem__(self, index) -> "Faces":
+        """The faces at these indices (an array, a list or a slice), still uint8."""
+        if not isinstance(index, slice):
+            index = torch.as_tensor(np.asarray(index), dtype=torch.long)
+        return Faces(self.pixels[index], self.normalisation)
+
+    def batch(self, index=slice(None)) -> torch.Tensor:
+        """(B, 1, S, S) float32 network input of the faces at these indices."""
+        return normalise_pixels(self.pixels[index].float().unsqueeze(1), self.normalisation)
 
 
 def resize_square(grey: np.ndarray, size: int) -> np.ndarray:

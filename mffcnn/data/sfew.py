@@ -56,6 +56,7 @@ def split_folder(root: Path, split: str) -> Path:
 
 
 def load(root: str | Path, *, split: str = "train", preprocessing: Preprocessing | None = None) -> FaceSet:
+    split = "val" if split == "valid" else split  # one split, two spellings (FER+ says "valid")
     root = check_root(root, "sfew")
     if split not in SPLITS:
         raise MffcnnError(f"sfew: unknown split {split!r}; choose from {', '.join(SPLITS)}")

@@ -74,15 +74,40 @@ class MFFCNN(nn.Module):
             return F.softmax(self.classifier(torch.cat([g, p], dim=1)), dim=1)
         return (F.softmax(self.image_classifier(g), dim=1) + F.softmax(self.patch_classifier(p), dim=1)) / 2
 
-    def loss(self, out: MFFCNNOutput, target: torch.Tensor) -> torch.Tensor:
-        """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation)."""
+    def loss(self, out: MFFCNNOutput, target: torch.Tensor, *, class_weights: torch.Tensor | None = None,
+             label_smoothing: float = 0.0) -> torch.Tensor:
+        """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation).
+
+        target: (B,) class indices, or (B, C) soft targets (FER+'s vote distributions), for which each
+        cross-entropy is −Σ_c t_c log p_c. class_weights (C,): a face's loss counts w·t (its class's
+        weight, for soft targets the target-weighted mean), averaged as cross_entropy(weight=) does.
+        label_smoothing mixes hard labels with the uniform distribution."""
+        if target.ndim == 1 and class_weights is None and not label_smoothing:  # the paper's case, as it was
+            if not self.cfg.joint_tuning:
+                return F.nll_loss(out.log_probs, target)
+            l1, l2, l3 = self.cfg.loss_weights
+            return (
+                l1 * F.cross_entropy(out.image_logits, target)
+                + l2 * F.cross_entropy(out.patch_logits, target)
+                + l3 * F.nll_loss(out.log_probs, target)
+            )
+        num_classes = out.log_probs.shape[1]
+        t = target.to(out.log_probs.dtype) if target.ndim == 2 else F.one_hot(target, num_classes).to(out.log_probs.dtype)
+        if label_smoothing:
+            t = t * (1 - label_smoothing) + label_smoothing / num_classes
+        w = t @ class_weights.to(t) if class_weights is not None else None  # (B,)
+
+        def cross_entropy(log_p: torch.Tensor) -> torch.Tensor:
+            per_face = -(t * log_p).sum(1)  # (B,)
+            return per_face.mean() if w is None else (per_face * w).sum() / w.sum()
+
         if not self.cfg.joint_tuning:
-            return F.nll_loss(out.log_probs, target)
+            return cross_entropy(out.log_probs)
         l1, l2, l3 = self.cfg.loss_weights
         return (
-            l1 * F.cross_entropy(out.image_logits, target)
-            + l2 * F.cross_entropy(out.patch_logits, target)
-            + l3 * F.nll_loss(out.log_probs, target)
+            l1 * cross_entropy(F.log_softmax(out.image_logits, 1))
+            + l2 * cross_entropy(F.log_softmax(out.patch_logits, 1))
+            + l3 * cross_entropy(out.log_probs)
         )
 
 

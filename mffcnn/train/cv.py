@@ -24,10 +24,10 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from mffcnn.data.faceset import FaceSet
 from mffcnn.errors import MffcnnError, warn
-from mffcnn.model import MFFCNNConfig, count_parameters
+from mffcnn.model import MFFCNN, MFFCNNConfig, count_parameters
 from mffcnn.runs import read_json, write_json
 from mffcnn.train.distributed import SINGLE, Dist, barrier, gather_objects
-from mffcnn.train.loop import fit, predict_proba
+from mffcnn.train.loop import Inputs, fit, predict_proba
 from mffcnn.train.recipes import Recipe
 
 PROTOCOLS = ("random", "subject")
@@ -81,7 +81,7 @@ class FoldResult:
 
 def run_fold(
     faceset: FaceSet,
-    x: torch.Tensor,
+    x: Inputs,
     fold: int,
     train_idx: np.ndarray,
     test_idx: np.ndarray,
@@ -95,12 +95,16 @@ def run_fold(
     dist: Dist = SINGLE,
     state_path: Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
+    init: Callable[[], MFFCNN] | None = None,
 ) -> FoldResult:
+    """Train on one fold's training part (from the model `init()` makes, if given: fine-tuning) and test
+    on the rest."""
     start = time.perf_counter()
-    y = torch.from_numpy(faceset.labels)
+    y = torch.from_numpy(faceset.training_targets())  # soft targets where the dataset has them (FER+ votes)
     model = fit(
         x[train_idx], y[train_idx], model_config=model_config, recipe=recipe, epochs=epochs,
         seed=seed * 1000 + fold, device=device, amp=amp, dist=dist, state_path=state_path, on_epoch=on_epoch,
+        init=init() if init else None,
     )
     # Each rank predicts its share of the test set; the shares are gathered back in order.
     share = np.arange(len(test_idx))[dist.rank :: dist.world]
@@ -128,6 +132,7 @@ def run_cv(
     amp: bool = False,
     dist: Dist = SINGLE,
     spread: str = "batches",
+    init: Callable[[], MFFCNN] | None = None,
 ) -> list[FoldResult]:
     """Run (or finish) all folds of one protocol; fold files in out_dir/folds. Returns every fold's result.
 
@@ -140,7 +145,7 @@ def run_cv(
         folds_dir.mkdir(parents=True, exist_ok=True)
     barrier(dist)
     folds = make_folds(faceset, protocol, n_folds, seed)
-    x = faceset.preprocessing.to_tensor(faceset.images)
+    x = faceset.preprocessing.faces(faceset.images)
     results: list[FoldResult] = []
     todo = []
     for k, (tr, te) in enumerate(folds, start=1):
@@ -163,7 +168,8 @@ def run_cv(
         bar.update(dist.world if by_folds else 1)
         bar.set_postfix(loss=f"{loss:.3f}")
 
-    common = dict(model_config=model_config, recipe=recipe, epochs=epochs, seed=seed, device=device, amp=amp)
+    common = dict(model_config=model_config, recipe=recipe, epochs=epochs, seed=seed, device=device, amp=amp,
+                  init=init)
     try:
         if by_folds:
             for first in range(0, len(todo), dist.world):

@@ -22,10 +22,43 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mffcnn.data.preprocess import Faces
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig
 from mffcnn.train.distributed import SINGLE, Dist, all_reduce_sum, barrier
 from mffcnn.train.recipes import Recipe
+
+Inputs = Faces | torch.Tensor  # uint8 faces normalised per batch, or network input already normalised
+
+
+def inputs(x: Inputs, index) -> torch.Tensor:
+    """(B, 1, S, S) float32 network input of the faces at `index`."""
+    return x.batch(index) if isinstance(x, Faces) else x[index]
+
+
+def keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed blocks for reuse instead of returning them to the system.
+
+    A training step allocates and frees the same ~10 MB activation buffers hundreds of times a second.
+    glibc serves blocks that large with fresh mmap calls and unmaps them when freed, so every step pays
+    the kernel's page faults again: with its defaults a step of batch 100 took 233 ms on 2 cores, with
+    the pool kept (mmap threshold 32 MiB, no trimming) 139 ms (bench/ferplus_speed.py measures the whole
+    epoch before and after). A process-wide setting; without glibc (macOS, musl) it does nothing."""
+    global _memory_kept
+    if _memory_kept:
+        return
+    _memory_kept = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD: glibc's largest; bigger blocks still use mmap
+        libc.mallopt(-1, 2**31 - 1)  # M_TRIM_THRESHOLD: never give freed heap back mid-run
+    except (OSError, AttributeError):
+        pass
+
+
+_memory_kept = False
 
 
 class TrainingDiverged(MffcnnError):
@@ -59,10 +92,28 @@ def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 7 + stream) % 2**63)
 
 
-def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[torch.Tensor]:
-    """The epoch's global batches (indices into the training set), the same on every rank."""
-    order = torch.randperm(n, generator=_generator(seed, epoch, 0))
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int,
+                  weights: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """The epoch's global batches (indices into the training set), the same on every rank.
+
+    weights (n,): draw the epoch's n samples with replacement in proportion to them (class-balanced
+    sampling) instead of taking every sample once."""
+    generator = _generator(seed, epoch, 0)
+    if weights is None:
+        order = torch.randperm(n, generator=generator)
+    else:
+        order = torch.multinomial(weights.double(), n, replacement=True, generator=generator)
     return list(order.split(batch_size))
+
+
+def class_weights(y: torch.Tensor, num_classes: int, power: float) -> torch.Tensor | None:
+    """(C,) weights ∝ (class frequency)^-power, scaled so that the training set's mean weight is 1;
+    None for power 0. y: (n,) labels or (n, C) soft targets (a class's frequency is its share of them)."""
+    if power == 0:
+        return None
+    counts = y.float().sum(0) if y.ndim == 2 else torch.bincount(y, minlength=num_classes).float()
+    w = counts.clamp(min=1) ** -power
+    return w * counts.sum() / (counts * w).sum()
 
 
 def augmentation_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -92,12 +143,15 @@ def augment(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tenso
 class _LossOf(nn.Module):
     """The model and its loss as one module, so DDP sees the whole training step in forward()."""
 
-    def __init__(self, model: MFFCNN):
+    def __init__(self, model: MFFCNN, *, class_weights: torch.Tensor | None = None, label_smoothing: float = 0.0):
         super().__init__()
         self.model = model
+        self.class_weights = class_weights
+        self.label_smoothing = label_smoothing
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.model.loss(self.model.forward_all(x), y)
+        return self.model.loss(self.model.forward_all(x), y, class_weights=self.class_weights,
+                               label_smoothing=self.label_smoothing)
 
 
 def train_one_epoch(
@@ -111,17 +165,20 @@ def train_one_epoch(
     epoch: int,
     dist: Dist = SINGLE,
     amp: bool = False,
+    sample_weights: torch.Tensor | None = None,
 ) -> float:
-    """One pass over (x, y) in the epoch's global batches, this rank taking its share; the mean loss."""
+    """One pass over (x, y) in the epoch's global batches, this rank taking its share; the mean loss.
+
+    y: (n,) labels or (n, C) soft targets. sample_weights: class-balanced sampling (epoch_batches)."""
     step.train()
     draws = augmentation_draws(len(y), seed, epoch)
     device = next(step.parameters()).device
     autocast = torch.autocast(device.type, dtype=torch.bfloat16 if device.type == "cpu" else torch.float16) \
         if amp else nullcontext()
     total = torch.zeros(2, dtype=torch.float64)  # (sum of losses, samples) over all ranks
-    for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch)):
+    for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch, sample_weights)):
         mine = batch[dist.rank :: dist.world]  # this rank's share of the global batch
-        xb = augment(x[mine], draws[mine], recipe).to(device, memory_format=torch.channels_last)
+        xb = augment(inputs(x, mine), draws[mine], recipe).to(device, memory_format=torch.channels_last)
         yb = y[mine].to(device, non_blocking=True)
         with autocast:
             loss = step(xb, yb)
@@ -139,11 +196,11 @@ def train_one_epoch(
 
 
 @torch.no_grad()
-def predict_proba(model: MFFCNN, x: torch.Tensor, batch_size: int = 500) -> np.ndarray:
-    """(n, 1, 60, 60) normalised faces → (n, C) probabilities, in eval mode, on the model's device."""
+def predict_proba(model: MFFCNN, x: Inputs, batch_size: int = 500) -> np.ndarray:
+    """Faces (or (n, 1, 60, 60) normalised input) → (n, C) probabilities, in eval mode, on the model's device."""
     model.eval()
     device = next(model.parameters()).device
-    out = [model(x[i : i + batch_size].to(device, memory_format=torch.channels_last)).float().cpu()
+    out = [model(inputs(x, slice(i, i + batch_size)).to(device, memory_format=torch.channels_last)).float().cpu()
            for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
 
@@ -169,7 +226,7 @@ def load_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer) -> i
 
 
 def fit(
-    x: torch.Tensor,
+    x: Inputs,
     y: torch.Tensor,
     *,
     model_config: MFFCNNConfig,
@@ -181,15 +238,19 @@ def fit(
     dist: Dist = SINGLE,
     state_path: str | Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
-    init: MFFCNN | None = None,
+    init: MFFCNN | Callable[[], MFFCNN] | None = None,
 ) -> MFFCNN:
-    """Train a fresh MFF-CNN on (x, y) with the recipe (or go on training `init`: fine-tuning,
-    §4.6); same seed, same model.
+    """Train a fresh MFF-CNN on (x, y) with the recipe (or go on training `init`, or the model it makes:
+    fine-tuning, §4.6); same seed, same model. x: Faces (uint8, normalised per batch) or normalised input;
+    y: (n,) labels or (n, C) soft targets.
 
     With state_path, the training state is saved after every epoch and a run that finds one
     continues from it. Under torchrun (dist.active) the model is wrapped in DDP."""
+    keep_freed_memory()
     seed_everything(seed)
     device = torch.device(device)
+    if init is not None and not isinstance(init, MFFCNN):
+        init = init()  # made after seeding: the weights it does not load are the same for the same seed
     model = init if init is not None else MFFCNN(model_config)  # callers apply the recipe
     # channels_last: oneDNN's convolutions run ~1.7× faster on this layout on CPU (bench/speed.py).
     model = model.to(device, memory_format=torch.channels_last)
@@ -198,14 +259,21 @@ def fit(
     state_path = Path(state_path) if state_path else None
     if state_path and state_path.exists():
         start = load_state(state_path, model, optimizer)
-    step: nn.Module = _LossOf(model)
+    num_classes = model.cfg.num_classes
+    hard = y if y.ndim == 1 else y.argmax(1)
+    sample_weights = None
+    if recipe.sampling_power:  # class-balanced sampling: each face drawn ∝ its class's frequency^-power
+        sample_weights = class_weights(y, num_classes, recipe.sampling_power)[hard]
+    step: nn.Module = _LossOf(model, class_weights=class_weights(y, num_classes, recipe.class_weight_power),
+                              label_smoothing=recipe.label_smoothing)
     if dist.active:
         step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
     for epoch in range(start, epochs):
         for group in optimizer.param_groups:
-            group["lr"] = recipe.lr_at(epoch)
+            group["lr"] = recipe.lr_at(epoch, epochs)
         try:
-            loss = train_one_epoch(step, optimizer, x, y, recipe=recipe, seed=seed, epoch=epoch, dist=dist, amp=amp)
+            loss = train_one_epoch(step, optimizer, x, y, recipe=recipe, seed=seed, epoch=epoch, dist=dist, amp=amp,
+                                   sample_weights=sample_weights)
         except TrainingDiverged as e:
             kept = f"; the last good state (epoch {epoch}) is kept in {state_path}" if state_path and epoch else ""
             raise TrainingDiverged(f"{e}{kept}. Try a lower --lr") from None

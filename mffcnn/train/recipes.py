@@ -28,9 +28,12 @@ lower lr) are in BENCHMARKS.md (bench/recipe_sweep.py). Batch norm after every c
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 from mffcnn.errors import MffcnnError
+
+SCHEDULES = ("step", "cosine")
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,27 @@ class Recipe:
     scale: float = 0.0
     shift: float = 0.0
     dropout: float = 0.0
+    # For large, imbalanced, noisily labelled data (FER+; not in the paper, whose datasets are small
+    # and posed): the schedule "step" is eq. 6, "cosine" decays the rate along a half cosine to 0 at the
+    # last epoch; classes weighted in the loss, or sampled, in proportion to frequency^-power (0: as
+    # they come, 1: every class counts alike); label smoothing of hard labels.
+    schedule: str = "step"
+    class_weight_power: float = 0.0
+    sampling_power: float = 0.0
+    label_smoothing: float = 0.0
 
-    def lr_at(self, epoch: int) -> float:
-        """Eq. 6: η = η0 · 0.93^⌊i/3⌋, epochs counted from 0 (times the warm-up ramp, if any)."""
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
+
+    def lr_at(self, epoch: int, epochs: int | None = None) -> float:
+        """Eq. 6: η = η0 · 0.93^⌊i/3⌋, epochs counted from 0 (times the warm-up ramp, if any); with the
+        cosine schedule η0 · ½(1 + cos(π·i/epochs)) instead of the steps."""
         ramp = min(1.0, (epoch + 1) / (self.warmup_epochs + 1))
+        if self.schedule == "cosine":
+            if not epochs:
+                raise ValueError("the cosine schedule needs the number of epochs")
+            return ramp * self.lr * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
         return ramp * self.lr * self.lr_decay ** (epoch // self.decay_every)
 
     def model_config(self, cfg):
