@@ -106,8 +106,7 @@ def main() -> None:
         "Faces: FER+ Train is 103 MB of pixels instead of a 411 MB float32 tensor); glibc's malloc keeps freed "
         "blocks for reuse (mffcnn.train.loop.keep_freed_memory: each step's ~10 MB activation buffers no longer "
         "come from fresh mmap calls, page fault by page fault); training no longer sets OMP_WAIT_POLICY=PASSIVE "
-        "(kept for predict and export). The model and its arithmetic are unchanged: the same seed gives the same "
-        "weights as before for a recipe without augmentation (tests/test_training.py).",
+        "(kept for predict and export). The model and its arithmetic are unchanged.",
     ])
     update_section(args.out, "ferplus_speed", body)
     print(body)
