@@ -54,6 +54,18 @@ def machine_info() -> dict:
     }
 
 
+def code_version() -> str:
+    """A hash of mffcnn's own source: results reused by a benchmark must come from the same code."""
+    import hashlib
+
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def write_json(path: str | Path, data) -> None:
     """Write atomically (temp file, then rename) so an interrupted run never leaves half a file."""
     path = Path(path)

@@ -197,3 +197,39 @@ def make_fer_folders(root: Path) -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(folder / f"im{i}.jpg"), cv2.resize(img, (48, 48)))
     return root
+
+
+FERPLUS_COLUMNS = ["neutral", "happy", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF"]
+
+
+def make_ferplus(root: Path) -> Path:
+    """FER+: FER2013Train|FER2013Valid/label.csv + 48×48 grey PNGs. Each label row: file, box, 10 votes in the
+    order neutral, happiness, surprise, sadness, anger, disgust, fear, contempt, unknown, not-a-face.
+
+    Per split: one face of each of the 6 basic classes and neutral with a clear top vote (7 of 10 votes, the
+    rest spread), plus one tie (5/5), one mostly 'unknown', one 'not a face', one contempt and one PNG
+    without a row."""
+    faces = synthetic_faces(subjects=2, per_class=1, size=48)
+    by_label = {label: face for face, label, _, _ in faces}
+    by_label["neutral"] = cv2.GaussianBlur(by_label["happy"], (0, 0), 2)
+    for split in ("FER2013Train", "FER2013Valid"):
+        folder = root / split
+        folder.mkdir(parents=True)
+        rows = []
+        for i, (label, face) in enumerate(sorted(by_label.items())):
+            votes = [0] * 10
+            votes[FERPLUS_COLUMNS.index(label)] = 7
+            votes[(FERPLUS_COLUMNS.index(label) + 1) % 7] = 3  # the second opinion: a soft target to learn
+            rows.append((f"fer{i:07d}.png", face, votes))
+        anger, sad = by_label["anger"], by_label["sadness"]
+        rows.append(("fer0000100.png", anger, [0, 0, 0, 5, 5, 0, 0, 0, 0, 0]))  # tie sadness/anger
+        rows.append(("fer0000101.png", sad, [2, 0, 0, 0, 0, 0, 0, 0, 8, 0]))  # unknown
+        rows.append(("fer0000102.png", np.zeros((48, 48), np.uint8) + 9, [0] * 9 + [10]))  # not a face
+        rows.append(("fer0000103.png", sad, [3, 0, 0, 0, 0, 0, 0, 7, 0, 0]))  # contempt
+        lines = []
+        for name, face, votes in rows:
+            cv2.imwrite(str(folder / name), face)
+            lines.append(f'{name},"(0, 0, 48, 48)",' + ",".join(map(str, votes)))
+        (folder / "label.csv").write_text("\n".join(lines) + "\n")
+        cv2.imwrite(str(folder / "fer0000200.png"), anger)  # no row in label.csv
+    return root

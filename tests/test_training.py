@@ -119,3 +119,33 @@ def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     assert not state.exists()
     info = json.loads((tmp_path / "run/train/exp/options.json").read_text())
     assert info["epochs"] == 6
+
+
+def test_cosine_schedule_and_warm_up():
+    r = Recipe("t", lr=0.01, schedule="cosine", warmup_epochs=2)
+    assert r.lr_at(0, 10) == pytest.approx(0.01 / 3)
+    assert r.lr_at(5, 10) == pytest.approx(0.01 * 0.5)
+    assert r.lr_at(9, 10) < 0.0003
+    with pytest.raises(ValueError):
+        Recipe("t", schedule="linear")
+
+
+def test_class_weights_and_balanced_sampling():
+    y = torch.tensor([0] * 90 + [1] * 10)
+    w = loop.class_weights(y, 2, 1.0)
+    assert w[1] / w[0] == pytest.approx(9.0)
+    assert (w[y]).mean() == pytest.approx(1.0)
+    assert loop.class_weights(y, 2, 0.0) is None
+    drawn = torch.cat(epoch_batches(100, 100, seed=0, epoch=0, weights=w[y]))
+    assert 30 < (y[drawn] == 1).sum() < 70  # about half once every class counts alike (10 % without)
+
+
+def test_uint8_faces_train_exactly_as_float_input():
+    """Faces kept as uint8 and normalised per batch give the very weights of the old float tensor input."""
+    fs = synthetic.load(subjects=2, per_class=3)
+    y = torch.from_numpy(fs.labels)
+    r = Recipe("t", lr=0.001, batch_size=16)
+    a = fit(fs.preprocessing.to_tensor(fs.images), y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=4)
+    b = fit(fs.preprocessing.faces(fs.images), y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=4)
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k])

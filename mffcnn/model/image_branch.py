@@ -10,6 +10,7 @@ ablation) consumes.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mffcnn.model.config import MFFCNNConfig
@@ -63,9 +64,23 @@ class ImageBranch(nn.Module):
 
     def forward_head(self, mid: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
         """Eq. 1: mid-level ⊕ high-level → (B, 256 + 128)."""
-        parts = [self.mid_fc(mid)] if self.mid_fc is not None else []
+        parts = [self._mid_level(mid)] if self.mid_fc is not None else []
         parts.append(high.flatten(1))  # (B, 8·4·4)
         return torch.cat(parts, dim=1)
+
+    def _mid_level(self, mid: torch.Tensor) -> torch.Tensor:
+        """FC(256) + ReLU of the flattened mid-level maps (B, 32, 12, 12) → (B, 256).
+
+        In training on channels_last maps, the same product is taken in the maps' own memory order: the FC's
+        weight columns are permuted to (h, w, c) instead of the maps being copied to (c, h, w). The gradient
+        then flows back to the convolutions in channels_last too, and a step is ~5 % faster on CPU
+        (bench/ferplus_speed.py). Same weights, same function; only the order of the additions differs."""
+        if not (self.training and mid.is_contiguous(memory_format=torch.channels_last)):
+            return self.mid_fc(mid)
+        fc = self.mid_fc[1]
+        c, h, w = mid.shape[1:]
+        weight = fc.weight.view(-1, c, h, w).permute(0, 2, 3, 1).reshape(fc.out_features, -1)  # (256, h·w·c)
+        return F.relu(F.linear(mid.permute(0, 2, 3, 1).reshape(len(mid), -1), weight, fc.bias))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(*self.forward_maps(x))

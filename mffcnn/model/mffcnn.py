@@ -76,12 +76,12 @@ class MFFCNN(nn.Module):
 
     def loss(self, out: MFFCNNOutput, target: torch.Tensor, *, class_weights: torch.Tensor | None = None,
              label_smoothing: float = 0.0) -> torch.Tensor:
-        """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation).
+        """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation), averaged over the batch.
 
         target: (B,) class indices, or (B, C) soft targets (FER+'s vote distributions), for which each
-        cross-entropy is −Σ_c t_c log p_c. class_weights (C,): a face's loss counts w·t (its class's
-        weight, for soft targets the target-weighted mean), averaged as cross_entropy(weight=) does.
-        label_smoothing mixes hard labels with the uniform distribution."""
+        cross-entropy is −Σ_c t_c log p_c. class_weights (C,): each face counts with its weight
+        (face_weights), averaged as cross_entropy(weight=) does. label_smoothing mixes hard labels with the
+        uniform distribution."""
         if target.ndim == 1 and class_weights is None and not label_smoothing:  # the paper's case, as it was
             if not self.cfg.joint_tuning:
                 return F.nll_loss(out.log_probs, target)
@@ -91,11 +91,8 @@ class MFFCNN(nn.Module):
                 + l2 * F.cross_entropy(out.patch_logits, target)
                 + l3 * F.nll_loss(out.log_probs, target)
             )
-        num_classes = out.log_probs.shape[1]
-        t = target.to(out.log_probs.dtype) if target.ndim == 2 else F.one_hot(target, num_classes).to(out.log_probs.dtype)
-        if label_smoothing:
-            t = t * (1 - label_smoothing) + label_smoothing / num_classes
-        w = t @ class_weights.to(t) if class_weights is not None else None  # (B,)
+        t = soft_targets(target, out.log_probs.shape[1], label_smoothing).to(out.log_probs.dtype)
+        w = face_weights(t, class_weights)
 
         def cross_entropy(log_p: torch.Tensor) -> torch.Tensor:
             per_face = -(t * log_p).sum(1)  # (B,)
@@ -109,6 +106,18 @@ class MFFCNN(nn.Module):
             + l2 * cross_entropy(F.log_softmax(out.patch_logits, 1))
             + l3 * cross_entropy(out.log_probs)
         )
+
+
+def soft_targets(target: torch.Tensor, num_classes: int, label_smoothing: float = 0.0) -> torch.Tensor:
+    """(B,) class indices or (B, C) soft targets → (B, C) distributions, smoothed toward uniform."""
+    t = target.float() if target.ndim == 2 else F.one_hot(target, num_classes).float()
+    return t * (1 - label_smoothing) + label_smoothing / num_classes if label_smoothing else t
+
+
+def face_weights(t: torch.Tensor, class_weights: torch.Tensor | None) -> torch.Tensor | None:
+    """(B,) weight of each face in the loss: its class's weight (for a soft target, the target-weighted
+    mean of the classes' weights); None when classes are not weighted."""
+    return None if class_weights is None else t @ class_weights.to(t)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -64,10 +64,12 @@ class PatchBranch(nn.Module):
         """(B, 1, 60, 60) → per-patch maps after the 2nd max-pool, (B, N, K, 2, 2)."""
         if self.window_stride is None:
             return self.forward_maps_per_patch(x)
-        full = self.cnn(x)  # (B, 32, 11, 11): the patch CNN on the whole face
+        full = self.cnn(x).permute(0, 2, 3, 1)  # (B, 11, 11, 32): the patch CNN on the whole face
         side = isqrt(self.vector_dim)
-        windows = full.unfold(2, side, self.window_stride).unfold(3, side, self.window_stride)  # (B, 32, 4, 4, 2, 2)
-        return windows.permute(0, 2, 3, 1, 4, 5).flatten(1, 2)  # (B, 16, 32, 2, 2), patches row-major
+        # Windows cut along (h, w) of the (B, h, w, K) view: for channels_last maps (training on CPU) the view
+        # is free and the gradient flows back in channels_last, without a layout conversion.
+        windows = full.unfold(1, side, self.window_stride).unfold(2, side, self.window_stride)  # (B, 4, 4, 32, 2, 2)
+        return windows.flatten(1, 2)  # (B, 16, 32, 2, 2), patches row-major
 
     def forward_maps_per_patch(self, x: torch.Tensor) -> torch.Tensor:
         """The paper's procedure to the letter: cut the patches, run the CNN on each."""
