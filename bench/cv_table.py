@@ -8,14 +8,15 @@ import time
 from pathlib import Path
 
 from mffcnn import cross_validate
-from mffcnn.runs import read_json
+from mffcnn.runs import code_version, read_json
 from mffcnn.train.recipes import Recipe, get_recipe
 
 
 def run_or_reuse(dataset: str, data: str, *, recipe: str | Recipe, protocol: str, seed: int, project: str,
                  name: str, reuse: bool, **options) -> tuple[Path, dict, float]:
     """(run folder, results, wall seconds) of `cross_validate`. With reuse, a finished run of the same
-    name, recipe, seed and options is read instead of trained again (its recorded wall time is kept)."""
+    name, recipe, seed and options, made by the same mffcnn code from the same data (its fingerprint), is read
+    instead of trained again (its recorded wall time is kept)."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     folder = Path(project) / "cv" / name
     done = folder / protocol / "results.json"
@@ -23,10 +24,14 @@ def run_or_reuse(dataset: str, data: str, *, recipe: str | Recipe, protocol: str
         same = False
         if reuse and done.exists():
             o = read_json(folder / "options.json")
+            init = options.get("init")
             same = (_recipe(o["recipe"]) == recipe and o["seed"] == seed and o["protocols"] == [protocol]
                     and o["dataset_options"] == (options.get("dataset_options") or {})
                     and o["folds"] == options.get("folds", 10)
-                    and (options.get("epochs") is None or o["epochs"] == options["epochs"]))
+                    and (options.get("epochs") is None or o["epochs"] == options["epochs"])
+                    and o.get("init") == (str(init) if init else None)
+                    and o.get("code") == code_version()  # made by this very mffcnn
+                    and o.get("fingerprint") == _fingerprint(dataset, data, options.get("dataset_options")))
         if same:
             r = read_json(done)
             return folder, r, r["wall_seconds_this_session"]
@@ -35,6 +40,14 @@ def run_or_reuse(dataset: str, data: str, *, recipe: str | Recipe, protocol: str
     run_dir, (r,) = cross_validate(dataset, data, protocol=protocol, recipe=recipe, seed=seed, project=project,
                                    name=name, **options)
     return run_dir, r, time.perf_counter() - start
+
+
+def _fingerprint(dataset: str, data: str, dataset_options: dict | None) -> str:
+    """The fingerprint of the dataset as it is now (from the prepared-dataset cache: quick)."""
+    from mffcnn.data import load_dataset
+    from mffcnn.train.cv import dataset_fingerprint
+
+    return dataset_fingerprint(load_dataset(dataset, data, **(dataset_options or {})))
 
 
 def _recipe(d: dict) -> Recipe | None:

@@ -7,7 +7,8 @@ augmented` on FER+ Train's majority-labelled faces (7 classes), laid out as a fo
 to the PNGs (the `before` code has no FER+ loader; the folder loader reads the same files in both).
 Each version runs as a whole process twice, for 1 and for 3 epochs, with the dataset cache off; one
 epoch's time is the difference divided by 2, so start-up, reading the PNGs and the final pass over the
-training set cancel out. Peak resident memory of each process is read at its exit.
+training set cancel out. The versions take turns, --rounds times, and the median is reported: this shared
+machine's speed drifts by ±15 % over minutes. Peak resident memory of each process is read at its exit.
 
 `before` is a git revision checked out in a temporary worktree (default fca7c45: float32 faces, glibc's
 default malloc, OMP_WAIT_POLICY=PASSIVE for every mode).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,6 +67,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="the FER+ folder (FER2013Train/label.csv …)")
     ap.add_argument("--before", default="fca7c45", help="git revision of the 'before' code")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved repetitions; the median is reported")
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
 
@@ -78,13 +81,21 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
                        capture_output=True)
         try:
-            for name, code in ((f"before (`{args.before}`)", before), ("after (this checkout)", ROOT)):
-                one, peak1 = timed(code, tmp / "tree", 1, tmp / f"{code.name}-1")
-                three, peak3 = timed(code, tmp / "tree", 3, tmp / f"{code.name}-3")
-                epoch = (three - one) / 2
-                rows.append((name, epoch, n / epoch, max(peak1, peak3)))
-                print(f"{name}: {epoch:.1f} s per epoch, {n / epoch:.0f} faces/s, peak {max(peak1, peak3):.0f} MiB "
-                      f"(1 epoch {one:.0f} s, 3 epochs {three:.0f} s)", flush=True)
+            versions = ((f"before (`{args.before}`)", before), ("after (this checkout)", ROOT))
+            epochs = {name: [] for name, _ in versions}
+            peaks = {name: 0.0 for name, _ in versions}
+            for r in range(args.rounds):  # interleaved, so that a slow spell of the machine hits both versions
+                runs = {}
+                for count in (1, 3):
+                    for name, code in versions:
+                        runs[name, count], peak = timed(code, tmp / "tree", count, tmp / f"{code.name}-{count}-{r}")
+                        peaks[name] = max(peaks[name], peak)
+                for name, _ in versions:
+                    epochs[name].append((runs[name, 3] - runs[name, 1]) / 2)
+                    print(f"round {r + 1}, {name}: {epochs[name][-1]:.1f} s per epoch", flush=True)
+            for name, _ in versions:
+                epoch = statistics.median(epochs[name])
+                rows.append((name, epoch, n / epoch, peaks[name]))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
 
@@ -93,10 +104,12 @@ def main() -> None:
     body = "\n".join([
         "## Training throughput on FER+ Train (`python bench/ferplus_speed.py`)",
         "",
-        f"Command: `python bench/ferplus_speed.py --data {args.data} --before {args.before}`, "
+        f"Command: `python bench/ferplus_speed.py --data {args.data} --before {args.before} --rounds {args.rounds}`, "
         f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each version runs "
         f"`mffcnn train folder TREE --recipe augmented` (batch 100, on-the-fly augmentation) on FER+ Train's {n:,} "
-        "majority-labelled faces as whole processes of 1 and 3 epochs; an epoch is half their difference.",
+        "majority-labelled faces as whole processes of 1 and 3 epochs; an epoch is half their difference (median "
+        f"of {args.rounds} interleaved rounds: " + "; ".join(f"{k} " + ", ".join(f"{e:.1f}" for e in v) + " s"
+                                                           for k, v in epochs.items()) + ").",
         "",
         "| code | seconds per epoch | faces per second | speed-up | peak memory (whole process) |",
         "|---|---:|---:|---:|---:|",

@@ -13,12 +13,16 @@ What it does, in order:
 1. loads every dataset, maps its class names onto ours (Angry → anger, …) and keeps the chosen classes:
    the 6 basic expressions, or 7 with neutral;
 2. estimates the accuracy of this recipe on people it has not seen: subject-independent folds (the
-   honest protocol of `mffcnn cv`), all of them or the first --eval-max-folds;
+   honest protocol of `mffcnn cv`), all of them or the first --eval-max-folds. Folds are drawn over the
+   datasets that know their people; a dataset without person ids (FER+, FER2013: every face its own
+   subject) is in the training part of every fold and never tested, so the estimate is for lab faces of
+   people the model has not seen, with everything else it would learn from;
 3. trains the final model on everything;
 4. measures how a Viola-Jones box frames a face compared with datasets that come cropped (CK+48) and
    stores the crop margin that makes predict's crops look like the training crops (see crop_calibration);
 5. tests the final model on datasets it was not trained on (--cross), through predict's own pipeline
-   (Viola-Jones, largest face, the same crop);
+   (Viola-Jones, largest face, the same crop), and on held-out splits of aligned datasets (--valid, e.g.
+   FER+ Valid's majority labels), per class;
 6. saves a checkpoint whose info says what it was trained on, under which licences, and how it scored.
 """
 
@@ -41,7 +45,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mffcnn.data import load_dataset  # noqa: E402
-from mffcnn.data.face import DetectorSettings, detect_faces  # noqa: E402
+from mffcnn.data.face import PREDICT_DETECTOR, DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.faceset import FaceSet  # noqa: E402
 from mffcnn.data.labels import BASIC6, EXPRESSIONS7, canonical, union  # noqa: E402
 from mffcnn.errors import MffcnnError  # noqa: E402
@@ -51,6 +55,7 @@ from mffcnn.train.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
 from mffcnn.train.cv import make_folds, run_fold  # noqa: E402
 from mffcnn.train.loop import fit, predict_proba  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
+from mffcnn.transfer import Source, parse_options  # noqa: E402
 
 
 # The terms under which each dataset may be used. The bundled weights are derived from them.
@@ -63,39 +68,17 @@ LICENCES = {
     "sfew": "SFEW 2.0 (Dhall et al. 2011/2015): research use only, under the SFEW/EmotiW end user licence agreement",
     "oulu": "Oulu-CASIA (Zhao et al. 2011): research use only, under its licence agreement",
     "fer2013": "FER2013 (Goodfellow et al. 2013): research use (Kaggle challenge terms)",
+    "ferplus": "FER+ (Barsoum et al. 2016): labels MIT (Microsoft); its images are FER2013's, research use "
+               "(Kaggle challenge terms)",
 }
-
-def parse_options(text: str) -> dict:
-    """'a=1,b=true,c=x' → {'a': 1, 'b': True, 'c': 'x'}."""
-    out = {}
-    for item in filter(None, (t.strip() for t in text.split(","))):
-        if "=" not in item:
-            raise SystemExit(f"option {item!r} is not key=value")
-        k, v = item.split("=", 1)
-        low = v.lower()
-        if low in ("true", "false"):
-            out[k] = low == "true"
-        else:
-            try:
-                out[k] = int(v)
-            except ValueError:
-                try:
-                    out[k] = float(v)
-                except ValueError:
-                    out[k] = v
-    return out
-
+NO_PERSON_IDS = {"ferplus", "fer2013"}  # every face its own subject: always trained on, never a test fold
 
 def parse_spec(spec: str) -> tuple[str, str, dict]:
-    """NAME:PATH[:key=value,...] → (name, path, options)."""
+    """NAME:PATH[:key=value,...] → (name, path, options) (mffcnn.transfer.Source.parse)."""
     if ":" not in spec:
         raise SystemExit(f"dataset {spec!r} is not NAME:PATH (e.g. ckplus48:../shared/data/ckplus48)")
-    name, rest = spec.split(":", 1)
-    options = {}
-    head, _, tail = rest.rpartition(":")
-    if head and "=" in tail:
-        rest, options = head, parse_options(tail)
-    return name, rest, options
+    source = Source.parse(spec)
+    return source.dataset, source.root, source.options
 
 
 def unite(sets: list[tuple[str, FaceSet]], classes: list[str]) -> tuple[FaceSet, list[dict]]:
@@ -173,6 +156,31 @@ def cross_eval(model_path: Path, spec: str) -> dict:
     return out
 
 
+def valid_eval(model, spec: str) -> dict:
+    """Accuracy and per-class accuracy on a held-out split of an aligned dataset (e.g. FER+ Valid)."""
+    from mffcnn.report.metrics import confusion_counts, per_class_accuracy
+
+    name, path, options = parse_spec(spec)
+    fs = load_dataset(name, path, **options)
+    pred = predict_proba(model, fs.preprocessing.faces(fs.images)).argmax(1)
+    counts = confusion_counts(fs.labels, pred, len(fs.class_names))
+    return {"spec": spec, "dataset": fs.name, "n": len(fs), "accuracy": float((pred == fs.labels).mean()),
+            "per_class": {c: float(a) for c, a in zip(fs.class_names, per_class_accuracy(counts))},
+            "confusion_matrix": counts.tolist(), "class_names": fs.class_names}
+
+
+def lab_folds(data: FaceSet, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Subject-independent folds over the faces of datasets with person ids; the others (NO_PERSON_IDS) join
+    the training part of every fold."""
+    lab = np.array([s.split("/", 1)[0] not in NO_PERSON_IDS for s in data.subjects])
+    always = np.flatnonzero(~lab)
+    lab_idx = np.flatnonzero(lab)
+    sub = FaceSet(name=data.name, class_names=data.class_names, images=data.images[lab_idx],
+                  labels=data.labels[lab_idx], subjects=data.subjects[lab_idx], groups=data.groups[lab_idx],
+                  paths=[data.paths[i] for i in lab_idx], preprocessing=data.preprocessing)
+    return [(np.concatenate([always, lab_idx[tr]]), lab_idx[te]) for tr, te in make_folds(sub, "subject", k, seed)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("datasets", nargs="+", metavar="NAME:PATH[:key=value,...]")
@@ -185,8 +193,10 @@ def main() -> None:
     ap.add_argument("--eval-max-folds", type=int, help="run only the first N folds (a quicker estimate)")
     ap.add_argument("--cross", action="append", default=[], metavar="NAME:PATH",
                     help="also test on a dataset not trained on, through predict (jaffe:PATH)")
-    ap.add_argument("--detector", default="", help="detector settings stored for predict, key=value,… "
-                                                   "(see mffcnn.data.face.DetectorSettings)")
+    ap.add_argument("--valid", action="append", default=[], metavar="NAME:PATH[:key=value,...]",
+                    help="also test on a held-out split of an aligned dataset (ferplus:PATH:split=valid)")
+    ap.add_argument("--detector", default="", help="changes to the detector settings stored for predict "
+                                                   "(mffcnn.data.face.PREDICT_DETECTOR), key=value,…")
     ap.add_argument("--out", default="mffcnn/weights/default.safetensors")
     ap.add_argument("--bench-out", help="also write this run's section of BENCHMARKS.md")
     args = ap.parse_args()
@@ -215,12 +225,12 @@ def main() -> None:
     recipe = replace(recipe, name=f"{recipe.name}+{args.recipe_set}" if args.recipe_set else recipe.name)
     epochs = args.epochs or epochs_for(recipe, data.name.split("+")[0])
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(classes)))
-    x = data.preprocessing.to_tensor(data.images)
-    y = torch.from_numpy(data.labels)
+    x = data.preprocessing.faces(data.images)
+    y = torch.from_numpy(data.training_targets())  # FER+'s vote distributions where it is in the union
 
     estimate = None
     if args.eval_folds:
-        folds = make_folds(data, "subject", args.eval_folds, args.seed)[: args.eval_max_folds or None]
+        folds = lab_folds(data, args.eval_folds, args.seed)[: args.eval_max_folds or None]
         preds, truth, accs = [], [], []
         for k, (tr, te) in enumerate(folds, start=1):
             r = run_fold(data, x, k, tr, te, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
@@ -238,11 +248,13 @@ def main() -> None:
         }
 
     t0 = time.perf_counter()
-    model = fit(x, y, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
+    model = fit(x, y, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed,
+                on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr, flush=True))
     train_seconds = time.perf_counter() - t0
     train_acc = float((predict_proba(model, x).argmax(1) == data.labels).mean())
+    valids = [valid_eval(model, spec) for spec in args.valid]
 
-    detector = replace(data.preprocessing.detector, **parse_options(args.detector))
+    detector = replace(PREDICT_DETECTOR, **parse_options(args.detector))  # predict's, unless told otherwise
     precropped = np.concatenate([fs.images for _, fs in sets if not fs.preprocessing.detect_face] or
                                 [np.zeros((0, 60, 60), np.uint8)])
     detected = [fs.preprocessing for _, fs in sets if fs.preprocessing.detect_face]
@@ -260,7 +272,7 @@ def main() -> None:
         "recipe": recipe.to_dict(),
         "epochs": epochs,
         "seed": args.seed,
-        "scores": {"train_accuracy": train_acc, "subject_cv": estimate},
+        "scores": {"train_accuracy": train_acc, "subject_cv": estimate, "held_out": valids},
         "crop_calibration": calibration,
         "licence": "The weights are derived from the datasets listed in trained_on, whose terms allow research "
                    "use only: " + "; ".join(sorted({p["licence"] for p in parts})) + ". mffcnn's code is MIT.",
@@ -284,10 +296,15 @@ def main() -> None:
              f"- training accuracy {100 * train_acc:.2f} %; file {out} ({out.stat().st_size / 1e6:.1f} MB)",
              f"- crop: {calibration}"]
     if estimate:
-        lines.append(f"- accuracy on unseen people ({estimate['folds_run']} of {estimate['folds']} "
-                     f"subject-independent folds): {100 * estimate['mean_accuracy']:.2f} % "
+        lines.append(f"- accuracy on unseen people of the lab sets ({estimate['folds_run']} of {estimate['folds']} "
+                     f"subject-independent folds; datasets without person ids in every training part): "
+                     f"{100 * estimate['mean_accuracy']:.2f} % "
                      f"± {100 * estimate['std_accuracy']:.2f}; per class: "
                      + ", ".join(f"{c} {100 * a:.1f}" for c, a in estimate["per_class"].items()))
+    for v in valids:
+        lines.append(f"- on {v['spec'].split(':')[0]} held out ({v['n']} faces, not trained on): "
+                     f"{100 * v['accuracy']:.2f} %; per class: "
+                     + ", ".join(f"{c} {100 * a:.1f}" for c, a in v["per_class"].items()))
     for c in crosses:
         for tag in ("6 classes", "all classes"):
             if tag in c:

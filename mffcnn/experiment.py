@@ -19,7 +19,7 @@ from mffcnn.data.preprocess import Preprocessing, for_predict
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNNConfig
 from mffcnn.report.report import cv_results, write_protocol_report, write_run_report
-from mffcnn.runs import latest_run, machine_info, new_run_dir, read_json, write_json
+from mffcnn.runs import code_version, latest_run, machine_info, new_run_dir, read_json, write_json
 from mffcnn.train import distributed
 from mffcnn.train.cv import PROTOCOLS, dataset_fingerprint, n_params, run_cv
 from mffcnn.train.loop import fit, predict_proba, resolve_device
@@ -108,6 +108,7 @@ def cross_validate(
         "fingerprint": dataset_fingerprint(faceset),
         "class_names": faceset.class_names,
         "prepare_summary": faceset.summary.to_dict(),
+        "code": code_version(),
         "machine": machine_info(),
     }
     if dist.is_main:

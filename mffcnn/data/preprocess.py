@@ -21,6 +21,7 @@ from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, NoFaceErro
 
 NORMALISATIONS = ("per_image", "unit")
 NO_FACE = ("skip", "whole")
+MIN_MARGIN = -0.25  # a crop inside the detector's box: at most half of its side cut away
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Preprocessing:
     # uncropped ones (CK+, JAFFE, Oulu-CASIA), off for those that come aligned (CK+48, FER2013,
     # SFEW's aligned faces), which use the whole image.
     detect_face: bool = False
-    margin: float = 0.0  # the paper crops the detector's box as it is
+    margin: float = 0.0  # the paper crops the detector's box as it is; < 0 cuts inside it
     no_face: str = "skip"  # when no face is found: skip the image (counted) or use the whole image
     detector: DetectorSettings = field(default_factory=DetectorSettings)
 
@@ -40,8 +41,9 @@ class Preprocessing:
             raise ValueError(f"normalisation must be one of {NORMALISATIONS}")
         if self.no_face not in NO_FACE:
             raise ValueError(f"no_face must be one of {NO_FACE}")
-        if not 0 <= self.margin <= 2:
-            raise ValueError("margin must be between 0 and 2 (a fraction of the face box's side)")
+        if not MIN_MARGIN <= self.margin <= 2:
+            raise ValueError(f"margin must be between {MIN_MARGIN} and 2 (a fraction of the face box's side; "
+                             "negative cuts inside the box)")
 
     def resize(self, grey: np.ndarray) -> np.ndarray:
         """H×W uint8 → size×size uint8."""
