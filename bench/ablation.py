@@ -24,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from markdown import update_section  # noqa: E402
 
-from mffcnn.ablate import ablate, comparison_rows, resume_ablation, table_rows, verdicts  # noqa: E402
-from mffcnn.report import paper  # noqa: E402
-from mffcnn.report.report import PROTOCOL_TITLES  # noqa: E402
+from mffcnn import paper  # noqa: E402
+from mffcnn.report.text import PROTOCOL_TITLES  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
+from mffcnn.studies.ablate import ablate, comparison_rows, resume_ablation, table_rows, verdicts  # noqa: E402
 
 
 def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -49,8 +49,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help="the dataset folder (e.g. ../shared/data/ckplus48)")
     ap.add_argument("--dataset", default="ckplus48", help="its layout (ckplus48, jaffe, …; default ckplus48)")
-    ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                    help="a dataset option, e.g. --option contempt=true")
+    ap.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a dataset option, e.g. --option contempt=true",
+    )
     ap.add_argument("--protocols", default="random,subject")
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--epochs", type=int, help="default: the paper's for the dataset (25 for CK+, 40 for JAFFE)")
@@ -69,10 +74,19 @@ def main() -> None:
         if not args.data and args.dataset != "synthetic":
             ap.error("--data is required (or --resume RUN)")
         protocols = args.protocols.split(",")
-        run_dir, r = ablate(args.dataset, args.data, protocol=protocols[0] if len(protocols) == 1 else "both",
-                            folds=args.folds, recipe=args.recipe, epochs=args.epochs, seed=args.seed,
-                            dataset_options=parse_options(args.option), project=args.project,
-                            name=f"ablation-{args.dataset}", command=command)
+        run_dir, r = ablate(
+            args.dataset,
+            args.data,
+            protocol=protocols[0] if len(protocols) == 1 else "both",
+            folds=args.folds,
+            recipe=args.recipe,
+            epochs=args.epochs,
+            seed=args.seed,
+            dataset_options=parse_options(args.option),
+            project=args.project,
+            name=f"ablation-{args.dataset}",
+            command=command,
+        )
     wall = time.perf_counter() - start
     trained = sum(row["seconds"] for rows in r["results"].values() for row in rows.values())
 
@@ -97,18 +111,29 @@ def main() -> None:
         lines += [f"### {PROTOCOL_TITLES.get(protocol, protocol)}", "", *md_table(header, rows), ""]
         if r["comparisons"].get(protocol):
             header, rows = comparison_rows(r, protocol)
-            lines += ["Paired over the folds (Δ = ablated − full; fold spread σ = the larger of the two models' std "
-                      f"over folds; verdict: helps / hurts when the paired t-test gives p < {r['alpha']}, else no "
-                      "clear effect):", "", *md_table(header, rows), "", *[f"- {v}" for v in verdicts(r, protocol)], ""]
+            lines += [
+                "Paired over the folds (Δ = ablated − full; fold spread σ = the larger of the two models' std "
+                f"over folds; verdict: helps / hurts when the paired t-test gives p < {r['alpha']}, else no "
+                "clear effect):",
+                "",
+                *md_table(header, rows),
+                "",
+                *[f"- {v}" for v in verdicts(r, protocol)],
+                "",
+            ]
     lines += [
         f"Training and testing: {trained / 3600:.2f} h of compute in all; this session's wall time "
         f"{wall / 3600:.2f} h{' (resumed)' if args.resume else ''}.",
         "",
     ]
     if name not in ("oulu",):
-        lines += [f"The paper's Table 6 is on Oulu-CASIA; on {name} the paper reports only the full model "
-                  f"({paper.ACCURACY.get(name, float('nan')):.2f} %, random folds)." if name in paper.ACCURACY else
-                  "", ""]
+        lines += [
+            f"The paper's Table 6 is on Oulu-CASIA; on {name} the paper reports only the full model "
+            f"({paper.ACCURACY.get(name, float('nan')):.2f} %, random folds)."
+            if name in paper.ACCURACY
+            else "",
+            "",
+        ]
     body = "\n".join(lines)
     update_section(args.out, f"ablation_{name}", body)
     print(body)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cv_table import RESULT_HEADER, per_class_table, result_row, run_or_reuse  # noqa: E402
 from markdown import update_section  # noqa: E402
 
-from mffcnn.report import paper  # noqa: E402
+from mffcnn import paper  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
 
 
@@ -39,45 +39,67 @@ def main() -> None:
     rows, per_class = [], []
     for recipe in args.recipes.split(","):
         for protocol in args.protocols.split(","):
-            run_dir, r, wall = run_or_reuse("ckplus48", args.data, recipe=recipe, protocol=protocol, seed=args.seed,
-                                            project=args.project, name=f"ckplus48-{recipe}-{protocol}",
-                                            reuse=args.reuse)
+            run_dir, r, wall = run_or_reuse(
+                "ckplus48",
+                args.data,
+                recipe=recipe,
+                protocol=protocol,
+                seed=args.seed,
+                project=args.project,
+                name=f"ckplus48-{recipe}-{protocol}",
+                reuse=args.reuse,
+            )
             rows.append(result_row(recipe, r, wall, run_dir))
             per_class.append((recipe, r))
 
     determinism = ""
     if args.check_determinism:
         recipe, protocol = args.recipes.split(",")[0], args.protocols.split(",")[0]
-        runs = [run_or_reuse("ckplus48", args.data, recipe=recipe, protocol=protocol, seed=args.seed,
-                             project=args.project, name=f"determinism-{k}", reuse=args.reuse, verbose=False)[1]
-                for k in "ab"]
+        runs = [
+            run_or_reuse(
+                "ckplus48",
+                args.data,
+                recipe=recipe,
+                protocol=protocol,
+                seed=args.seed,
+                project=args.project,
+                name=f"determinism-{k}",
+                reuse=args.reuse,
+                verbose=False,
+            )[1]
+            for k in "ab"
+        ]
         same = [f["accuracy"] for f in runs[0]["folds"]] == [f["accuracy"] for f in runs[1]["folds"]]
-        determinism = (f"Same seed twice ({recipe}, {protocol}, seed {args.seed}, two more runs): fold accuracies "
-                       f"{'identical' if same else 'DIFFERENT'} ({100 * runs[0]['mean_accuracy']:.2f} % and "
-                       f"{100 * runs[1]['mean_accuracy']:.2f} %).")
+        determinism = (
+            f"Same seed twice ({recipe}, {protocol}, seed {args.seed}, two more runs): fold accuracies "
+            f"{'identical' if same else 'DIFFERENT'} ({100 * runs[0]['mean_accuracy']:.2f} % and "
+            f"{100 * runs[1]['mean_accuracy']:.2f} %)."
+        )
 
     m = machine_info()
-    body = "\n".join([
-        "## CK+48 10-fold cross-validation (`python bench/ckplus_cv.py`)",
-        "",
-        f"Command: `python bench/ckplus_cv.py --data {args.data} --recipes {args.recipes}"
-        f"{' --check-determinism' if args.check_determinism else ''}`, "
-        f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}, "
-        f"{m['torch_threads']} threads).",
-        "",
-        "927 images (6 classes, no contempt), 106 subjects. `random`: stratified random folds, the paper's "
-        "protocol (the 3 frames of a sequence fall on both sides of a split). `subject`: no person in both "
-        f"train and test. Paper: {paper.ACCURACY['ckplus48']:.2f} % (random folds). Recipes: `paper` is §4.2 to "
-        "the letter; `augmented` (the default) starts at lr 0.003 after a 2-epoch warm-up and adds on-the-fly "
-        "augmentation (mffcnn/train/recipes.py).",
-        "",
-        *RESULT_HEADER,
-        *rows,
-        "",
-        *per_class_table(per_class, ("paper (Fig. 4)", paper.PER_CLASS["ckplus"])),
-        "",
-        determinism,
-    ])
+    body = "\n".join(
+        [
+            "## CK+48 10-fold cross-validation (`python bench/ckplus_cv.py`)",
+            "",
+            f"Command: `python bench/ckplus_cv.py --data {args.data} --recipes {args.recipes}"
+            f"{' --check-determinism' if args.check_determinism else ''}`, "
+            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}, "
+            f"{m['torch_threads']} threads).",
+            "",
+            "927 images (6 classes, no contempt), 106 subjects. `random`: stratified random folds, the paper's "
+            "protocol (the 3 frames of a sequence fall on both sides of a split). `subject`: no person in both "
+            f"train and test. Paper: {paper.ACCURACY['ckplus48']:.2f} % (random folds). Recipes: `paper` is §4.2 to "
+            "the letter; `augmented` (the default) starts at lr 0.003 after a 2-epoch warm-up and adds on-the-fly "
+            "augmentation (mffcnn/train/recipes.py).",
+            "",
+            *RESULT_HEADER,
+            *rows,
+            "",
+            *per_class_table(per_class, ("paper (Fig. 4)", paper.PER_CLASS["ckplus"])),
+            "",
+            determinism,
+        ]
+    )
     update_section(args.out, "ckplus_cv", body)
     print(body)
 

@@ -28,11 +28,10 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
 from jaffe_photos import jaffe_photos, largest_faces, per_class  # noqa: E402
 from markdown import update_section  # noqa: E402
 from train_default_model import crop_calibration  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 from mffcnn.data.face import Box, DetectorSettings, crop_box, detect_faces  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
@@ -64,8 +63,10 @@ def jaffe_means(jaffe: str) -> dict[tuple[float, float], np.ndarray]:
     means = {}
     for m in MARGINS:
         for dy in SHIFTS:
-            crops = [standardised(crop_box(g, Box(b.x, int(round(b.y + dy * b.h)), b.w, b.h), margin=m, size=60))
-                     for g, b in zip(photos, boxes)]
+            crops = [
+                standardised(crop_box(g, Box(b.x, int(round(b.y + dy * b.h)), b.w, b.h), margin=m, size=60))
+                for g, b in zip(photos, boxes)
+            ]
             means[(m, dy)] = np.mean(crops, 0)
     return means
 
@@ -103,9 +104,11 @@ def main() -> None:
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
 
-    patterns = {"ferplus": f"{args.ferplus}/FER2013Train/*.png" if args.ferplus else None,
-                "ckplus48": f"{args.ckplus48}/*/*.png" if args.ckplus48 else None,
-                "sfew": f"{args.sfew}/Train/*/*.png" if args.sfew else None}
+    patterns = {
+        "ferplus": f"{args.ferplus}/FER2013Train/*.png" if args.ferplus else None,
+        "ckplus48": f"{args.ckplus48}/*/*.png" if args.ckplus48 else None,
+        "sfew": f"{args.sfew}/Train/*/*.png" if args.sfew else None,
+    }
     means = jaffe_means(args.jaffe)
     framing = []
     for name, pattern in patterns.items():
@@ -117,34 +120,53 @@ def main() -> None:
         scored = sorted(((correlation(mean, v), k) for k, v in means.items()), reverse=True)
         (best, (margin, shift)) = scored[0]
         at_zero = correlation(mean, means[(0.0, 0.0)])
-        framing.append(f"| {name} | {len(faces):,} | {calibration.get('box_over_crop', '–')} "
-                       f"({calibration['detected']}/{calibration['tried']} detected) | {margin:+.2f} | {shift:+.2f} | "
-                       f"{best:.3f} | {at_zero:.3f} |")
+        framing.append(
+            f"| {name} | {len(faces):,} | {calibration.get('box_over_crop', '–')} "
+            f"({calibration['detected']}/{calibration['tried']} detected) | {margin:+.2f} | {shift:+.2f} | "
+            f"{best:.3f} | {at_zero:.3f} |"
+        )
         print(framing[-1], flush=True)
     effect = margin_effect(args.model, args.jaffe) if args.model else []
 
     m = machine_info()
-    body = "\n".join([
-        "## Crop geometry: aligned datasets against Viola-Jones, and the margin on lab photos "
-        "(`python bench/crop_geometry.py`)",
-        "",
-        f"Command: `python bench/crop_geometry.py --jaffe {args.jaffe}"
-        + "".join(f" --{k} {getattr(args, k)}" for k in ("ferplus", "ckplus48", "sfew", "model") if getattr(args, k))
-        + f"`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores).",
-        "",
-        "Framing: (a) detector box side / crop side, on crops set in a scene (1.0: the crop is the detector's "
-        "box); (b) the margin and vertical box shift at which the mean JAFFE Viola-Jones crop best matches the "
-        "dataset's mean crop (correlation of the two mean faces; at margin 0 and no shift for comparison).",
-        "",
-        "| dataset | crops | (a) box / crop | (b) best margin | (b) best shift | correlation | at margin 0 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        *framing,
-        *(["", f"The margin's effect on lab photos: `{args.model}` (trained on FER+ alone) on JAFFE's "
-           f"{213} photos through predict's pipeline (a photo without a detected face counts as wrong).", "",
-           "| margin | accuracy % | per class % |", "|---:|---:|---|",
-           *[f"| {mg:+.2f} | {100 * acc:.1f} | " + ", ".join(f"{c} {100 * a:.0f}" for c, a in pc.items()) + " |"
-             for mg, acc, pc in effect]] if effect else []),
-    ])
+    body = "\n".join(
+        [
+            "## Crop geometry: aligned datasets against Viola-Jones, and the margin on lab photos "
+            "(`python bench/crop_geometry.py`)",
+            "",
+            f"Command: `python bench/crop_geometry.py --jaffe {args.jaffe}"
+            + "".join(
+                f" --{k} {getattr(args, k)}" for k in ("ferplus", "ckplus48", "sfew", "model") if getattr(args, k)
+            )
+            + f"`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores).",
+            "",
+            "Framing: (a) detector box side / crop side, on crops set in a scene (1.0: the crop is the detector's "
+            "box); (b) the margin and vertical box shift at which the mean JAFFE Viola-Jones crop best matches the "
+            "dataset's mean crop (correlation of the two mean faces; at margin 0 and no shift for comparison).",
+            "",
+            "| dataset | crops | (a) box / crop | (b) best margin | (b) best shift | correlation | at margin 0 |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *framing,
+            *(
+                [
+                    "",
+                    f"The margin's effect on lab photos: `{args.model}` (trained on FER+ alone) on JAFFE's "
+                    f"{213} photos through predict's pipeline (a photo without a detected face counts as wrong).",
+                    "",
+                    "| margin | accuracy % | per class % |",
+                    "|---:|---:|---|",
+                    *[
+                        f"| {mg:+.2f} | {100 * acc:.1f} | "
+                        + ", ".join(f"{c} {100 * a:.0f}" for c, a in pc.items())
+                        + " |"
+                        for mg, acc, pc in effect
+                    ],
+                ]
+                if effect
+                else []
+            ),
+        ]
+    )
     update_section(args.out, "crop_geometry", body)
     print(body)
 

@@ -33,21 +33,30 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
 from jaffe_photos import jaffe_photos, largest_faces, per_class  # noqa: E402
 from markdown import update_section  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 BASIC6 = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
-FER_NAMES = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happy", "sad": "sadness",
-             "surprise": "surprise", "neutral": "neutral"}
+FER_NAMES = {
+    "angry": "anger",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "happy",
+    "sad": "sadness",
+    "surprise": "surprise",
+    "neutral": "neutral",
+}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jaffe", required=True, help="the JAFFE folder (flat, as distributed)")
-    ap.add_argument("--fer-python", default=os.environ.get("FER_PYTHON", "../fer-venv/bin/python"),
-                    help="python of a venv with fer installed (default: $FER_PYTHON or ../fer-venv/bin/python)")
+    ap.add_argument(
+        "--fer-python",
+        default=os.environ.get("FER_PYTHON", "../fer-venv/bin/python"),
+        help="python of a venv with fer installed (default: $FER_PYTHON or ../fer-venv/bin/python)",
+    )
     ap.add_argument("--model", help="an mffcnn checkpoint trained without JAFFE (default: the bundled model)")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--out", default="BENCHMARKS.md")
@@ -64,9 +73,11 @@ def main() -> None:
     model = load_model(checkpoint)
     trained_on = json.dumps(model.info.get("trained_on") or model.info.get("dataset") or "").lower()
     if "jaffe" in trained_on:
-        raise SystemExit(f"{checkpoint} was trained with JAFFE; train one without it, e.g.\n  python "
-                         "bench/train_default_model.py ckplus48:../shared/data/ckplus48 "
-                         "--out runs/no_jaffe.safetensors")
+        raise SystemExit(
+            f"{checkpoint} was trained with JAFFE; train one without it, e.g.\n  python "
+            "bench/train_default_model.py ckplus48:../shared/data/ckplus48 "
+            "--out runs/no_jaffe.safetensors"
+        )
     if not all(c in model.class_names for c in BASIC6):
         raise SystemExit(f"{checkpoint} lacks some of the 6 basic classes: {model.class_names}")
 
@@ -87,12 +98,21 @@ def main() -> None:
     if not Path(args.fer_python).exists():
         raise SystemExit(f"{args.fer_python} does not exist: install fer into its own venv (see this script's help)")
     with tempfile.TemporaryDirectory() as tmp:
-        np.savez(Path(tmp) / "in.npz", photos=grey, frame=frame, repeats=args.repeats,
-                 boxes=np.array([b if b else [-1, -1, -1, -1] for b in boxes]))
+        np.savez(
+            Path(tmp) / "in.npz",
+            photos=grey,
+            frame=frame,
+            repeats=args.repeats,
+            boxes=np.array([b if b else [-1, -1, -1, -1] for b in boxes]),
+        )
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         t = time.perf_counter()
-        p = subprocess.run([args.fer_python, str(Path(__file__).with_name("fer_worker.py")), f"{tmp}/in.npz",
-                            f"{tmp}/out.json"], capture_output=True, text=True, env=env)
+        p = subprocess.run(
+            [args.fer_python, str(Path(__file__).with_name("fer_worker.py")), f"{tmp}/in.npz", f"{tmp}/out.json"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if p.returncode:
             raise SystemExit(f"fer failed:\n{p.stderr[-3000:]}")
         fer = json.loads((Path(tmp) / "out.json").read_text())
@@ -114,10 +134,10 @@ def main() -> None:
     onnx_path = Path(tempfile.mkdtemp()) / "model.onnx"
     export(checkpoint, format="onnx", out=onnx_path)
     for name, m in (("PyTorch", model), ("ONNX Runtime", load_model(onnx_path))):
-        b1, _ = timed(lambda: m.probabilities(batch[:1]), repeats=args.repeats, inner=20)
-        b100, _ = timed(lambda: m.probabilities(batch), repeats=args.repeats)
+        b1, _ = timed(lambda m=m: m.probabilities(batch[:1]), repeats=args.repeats, inner=20)
+        b100, _ = timed(lambda m=m: m.probabilities(batch), repeats=args.repeats)
 
-        def frame_once():
+        def frame_once(m=m):
             boxes_, crops_ = find_faces(frame, m.preprocessing)
             return m.probabilities(np.stack(crops_)) if crops_ else None
 
@@ -142,11 +162,16 @@ def main() -> None:
         "| model | accuracy | " + " | ".join(BASIC6) + " |",
         "|---|---:|" + "---:|" * len(BASIC6),
         f"| mffcnn ({model.info.get('dataset')}) | {100 * acc(ours):.1f} % | "
-        + " | ".join(f"{100 * pc_ours[c]:.0f}" for c in BASIC6) + " |",
-        "| fer (6-way: neutral left out) | " + f"{100 * acc(fer6):.1f} % | "
-        + " | ".join(f"{100 * pc_fer[c]:.0f}" for c in BASIC6) + " |",
-        "| fer (as it answers, 7-way) | " + f"{100 * acc(fer7):.1f} % | "
-        + " | ".join(f"{100 * pc_fer7[c]:.0f}" for c in BASIC6) + " |",
+        + " | ".join(f"{100 * pc_ours[c]:.0f}" for c in BASIC6)
+        + " |",
+        "| fer (6-way: neutral left out) | "
+        + f"{100 * acc(fer6):.1f} % | "
+        + " | ".join(f"{100 * pc_fer[c]:.0f}" for c in BASIC6)
+        + " |",
+        "| fer (as it answers, 7-way) | "
+        + f"{100 * acc(fer7):.1f} % | "
+        + " | ".join(f"{100 * pc_fer7[c]:.0f}" for c in BASIC6)
+        + " |",
         "",
         f"fer called {int((fer7 == 'neutral').sum())} of the {len(photos)} expressive photos neutral.",
         "",
@@ -159,16 +184,23 @@ def main() -> None:
         f"{fer['init_s']:.1f} s init |",
     ]
     if "keras_b1_ms" in s:
-        lines.append(f"| fer, Keras | {s['keras_b1_ms']:.2f} | {s['keras_b100_faces_s']:,.0f} | | "
-                     f"{s['keras_init_s']:.1f} s init |")
+        lines.append(
+            f"| fer, Keras | {s['keras_b1_ms']:.2f} | {s['keras_b100_faces_s']:,.0f} | | "
+            f"{s['keras_init_s']:.1f} s init |"
+        )
     else:
         lines.append(f"| fer, Keras | did not run: {s.get('keras_error')} | | | |")
     for name, r in ours_speed.items():
-        lines.append(f"| mffcnn, {name} | {r['b1_ms']:.2f} | {r['b100']:,.0f} | {r['frame_ms']:.1f} | "
-                     f"{import_ours:.1f} s |" if name == "PyTorch" else
-                     f"| mffcnn, {name} | {r['b1_ms']:.2f} | {r['b100']:,.0f} | {r['frame_ms']:.1f} | |")
-    lines += ["", "Detector settings differ: fer's own (scaleFactor 1.1, minSize 50 px, full resolution) and "
-              "the model's (see the speed section)."]
+        lines.append(
+            f"| mffcnn, {name} | {r['b1_ms']:.2f} | {r['b100']:,.0f} | {r['frame_ms']:.1f} | {import_ours:.1f} s |"
+            if name == "PyTorch"
+            else f"| mffcnn, {name} | {r['b1_ms']:.2f} | {r['b100']:,.0f} | {r['frame_ms']:.1f} | |"
+        )
+    lines += [
+        "",
+        "Detector settings differ: fer's own (scaleFactor 1.1, minSize 50 px, full resolution) and "
+        "the model's (see the speed section).",
+    ]
     body = "\n".join(lines)
     print(body)
     update_section(args.out, "fer_comparison", body)
@@ -177,8 +209,11 @@ def main() -> None:
 def _import_time() -> float:
     """Seconds to import what `mffcnn predict` needs (torch, OpenCV, mffcnn.predict) in a fresh process."""
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import mffcnn.predict, torch"], check=True,
-                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    subprocess.run(
+        [sys.executable, "-c", "import mffcnn.predict, torch"],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
     return time.perf_counter() - t
 
 

@@ -89,8 +89,14 @@ def main() -> None:
 
     from importlib.metadata import version
 
-    out = {"class_names": names, "probs": probs, "import_s": import_s, "init_s": init_s, "speed": speed,
-           "versions": {p: version(p) for p in ("fer", "tensorflow")}}
+    out = {
+        "class_names": names,
+        "probs": probs,
+        "import_s": import_s,
+        "init_s": init_s,
+        "speed": speed,
+        "versions": {p: version(p) for p in ("fer", "tensorflow")},
+    }
     with open(dst, "w") as f:
         json.dump(out, f)
 

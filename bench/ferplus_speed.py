@@ -31,14 +31,16 @@ from markdown import update_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # Runs mffcnn's CLI and reports the process's peak resident memory (KiB) on stderr when it exits.
-WRAPPER = ("import atexit, resource, sys; atexit.register(lambda: print('PEAK_RSS_KIB', "
-           "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
-           "from mffcnn.cli import main; sys.exit(main())")
+WRAPPER = (
+    "import atexit, resource, sys; atexit.register(lambda: print('PEAK_RSS_KIB', "
+    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
+    "from mffcnn.cli import main; sys.exit(main())"
+)
 
 
 def folder_tree(data: Path, tree: Path) -> int:
     """FER+ Train's majority-labelled faces as TREE/<class>/<file>.png links; returns their number."""
-    from mffcnn.data.ferplus import load
+    from mffcnn.data.datasets.ferplus import load
 
     fs = load(data, split="train", labels="majority")
     for path, label in zip(fs.paths, fs.labels):
@@ -52,8 +54,23 @@ def timed(code: Path, tree: Path, epochs: int, project: Path) -> tuple[float, fl
     """Seconds and peak RSS (MiB) of `mffcnn train folder TREE --epochs N` run from the code at `code`."""
     env = {**os.environ, "PYTHONPATH": str(code), "MFFCNN_NO_CACHE": "1"}
     env.pop("OMP_WAIT_POLICY", None)  # each version sets its own, as its CLI does
-    cmd = [sys.executable, "-c", WRAPPER, "train", "folder", str(tree), "--recipe", "augmented", "--epochs",
-           str(epochs), "--seed", "0", "--project", str(project), "-q"]
+    cmd = [
+        sys.executable,
+        "-c",
+        WRAPPER,
+        "train",
+        "folder",
+        str(tree),
+        "--recipe",
+        "augmented",
+        "--epochs",
+        str(epochs),
+        "--seed",
+        "0",
+        "--project",
+        str(project),
+        "-q",
+    ]
     start = time.perf_counter()
     p = subprocess.run(cmd, env=env, cwd=code, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -78,8 +95,9 @@ def main() -> None:
         tmp = Path(tmp)
         n = folder_tree(Path(args.data), tmp / "tree")
         before = tmp / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True, capture_output=True
+        )
         try:
             versions = ((f"before (`{args.before}`)", before), ("after (this checkout)", ROOT))
             epochs = {name: [] for name, _ in versions}
@@ -101,26 +119,29 @@ def main() -> None:
 
     m = machine_info()
     base = rows[0][1]
-    body = "\n".join([
-        "## Training throughput on FER+ Train (`python bench/ferplus_speed.py`)",
-        "",
-        f"Command: `python bench/ferplus_speed.py --data {args.data} --before {args.before} --rounds {args.rounds}`, "
-        f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each version runs "
-        f"`mffcnn train folder TREE --recipe augmented` (batch 100, on-the-fly augmentation) on FER+ Train's {n:,} "
-        "majority-labelled faces as whole processes of 1 and 3 epochs; an epoch is half their difference (median "
-        f"of {args.rounds} interleaved rounds: " + "; ".join(f"{k} " + ", ".join(f"{e:.1f}" for e in v) + " s"
-                                                           for k, v in epochs.items()) + ").",
-        "",
-        "| code | seconds per epoch | faces per second | speed-up | peak memory (whole process) |",
-        "|---|---:|---:|---:|---:|",
-        *[f"| {name} | {e:.1f} | {f:,.0f} | {base / e:.2f}× | {p:,.0f} MiB |" for name, e, f, p in rows],
-        "",
-        "What changed: faces stay uint8 in memory and are normalised a batch at a time (mffcnn.data.preprocess."
-        "Faces: FER+ Train is 103 MB of pixels instead of a 411 MB float32 tensor); glibc's malloc keeps freed "
-        "blocks for reuse (mffcnn.train.loop.keep_freed_memory: each step's ~10 MB activation buffers no longer "
-        "come from fresh mmap calls, page fault by page fault); training no longer sets OMP_WAIT_POLICY=PASSIVE "
-        "(kept for predict and export). The model and its arithmetic are unchanged.",
-    ])
+    body = "\n".join(
+        [
+            "## Training throughput on FER+ Train (`python bench/ferplus_speed.py`)",
+            "",
+            f"Command: `python bench/ferplus_speed.py --data {args.data} --before {args.before} --rounds {args.rounds}`, "
+            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each version runs "
+            f"`mffcnn train folder TREE --recipe augmented` (batch 100, on-the-fly augmentation) on FER+ Train's {n:,} "
+            "majority-labelled faces as whole processes of 1 and 3 epochs; an epoch is half their difference (median "
+            f"of {args.rounds} interleaved rounds: "
+            + "; ".join(f"{k} " + ", ".join(f"{e:.1f}" for e in v) + " s" for k, v in epochs.items())
+            + ").",
+            "",
+            "| code | seconds per epoch | faces per second | speed-up | peak memory (whole process) |",
+            "|---|---:|---:|---:|---:|",
+            *[f"| {name} | {e:.1f} | {f:,.0f} | {base / e:.2f}× | {p:,.0f} MiB |" for name, e, f, p in rows],
+            "",
+            "What changed: faces stay uint8 in memory and are normalised a batch at a time (mffcnn.data.preprocess."
+            "Faces: FER+ Train is 103 MB of pixels instead of a 411 MB float32 tensor); glibc's malloc keeps freed "
+            "blocks for reuse (mffcnn.train.loop.keep_freed_memory: each step's ~10 MB activation buffers no longer "
+            "come from fresh mmap calls, page fault by page fault); training no longer sets OMP_WAIT_POLICY=PASSIVE "
+            "(kept for predict and export). The model and its arithmetic are unchanged.",
+        ]
+    )
     update_section(args.out, "ferplus_speed", body)
     print(body)
 

@@ -27,19 +27,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from markdown import update_section  # noqa: E402
 
+from mffcnn.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
 from mffcnn.data import load_dataset  # noqa: E402
 from mffcnn.data.preprocess import for_predict  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.report.metrics import confusion_counts, per_class_accuracy  # noqa: E402
 from mffcnn.runs import code_version, machine_info, read_json, write_json  # noqa: E402
-from mffcnn.train.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
-from mffcnn.train.cv import dataset_fingerprint  # noqa: E402
-from mffcnn.train.loop import fit, predict_proba  # noqa: E402
+from mffcnn.train.folds import dataset_fingerprint  # noqa: E402
+from mffcnn.train.loop import Training, fit, predict_proba  # noqa: E402
 from mffcnn.train.recipes import get_recipe  # noqa: E402
 
 STRONG = dict(rotate=15.0, scale=0.15, shift=6.0)
@@ -47,14 +46,30 @@ VARIANTS = {  # name → (changes to the default recipe `augmented`, FER+ label 
     "majority": ({}, "majority", 20, "the default recipe on majority labels (the issue's first measurement)"),
     "votes": ({}, "votes", 20, "the vote distribution as a soft target"),
     "votes-cosine": (dict(schedule="cosine"), "votes", 20, "soft targets, cosine schedule"),
-    "votes-cosine-weights": (dict(schedule="cosine", class_weight_power=0.5), "votes", 20,
-                             "… and classes weighted in the loss by frequency^-0.5"),
-    "votes-cosine-sampling": (dict(schedule="cosine", sampling_power=0.5), "votes", 20,
-                              "… or sampled by frequency^-0.5 instead"),
-    "majority-cosine-smoothing": (dict(schedule="cosine", label_smoothing=0.1), "majority", 20,
-                                  "hard labels smoothed by 0.1, cosine schedule"),
-    "votes-cosine-strong": (dict(schedule="cosine", **STRONG), "votes", 20,
-                            "soft targets, cosine, stronger augmentation (±15°, ±15 % zoom, ±6 px)"),
+    "votes-cosine-weights": (
+        dict(schedule="cosine", class_weight_power=0.5),
+        "votes",
+        20,
+        "… and classes weighted in the loss by frequency^-0.5",
+    ),
+    "votes-cosine-sampling": (
+        dict(schedule="cosine", sampling_power=0.5),
+        "votes",
+        20,
+        "… or sampled by frequency^-0.5 instead",
+    ),
+    "majority-cosine-smoothing": (
+        dict(schedule="cosine", label_smoothing=0.1),
+        "majority",
+        20,
+        "hard labels smoothed by 0.1, cosine schedule",
+    ),
+    "votes-cosine-strong": (
+        dict(schedule="cosine", **STRONG),
+        "votes",
+        20,
+        "soft targets, cosine, stronger augmentation (±15°, ±15 % zoom, ±6 px)",
+    ),
     "votes-cosine-lr0.001": (dict(schedule="cosine", lr=0.001), "votes", 20, "soft targets, cosine, lr 0.001"),
     "votes-cosine-40": (dict(schedule="cosine"), "votes", 40, "soft targets, cosine, 40 epochs"),
 }
@@ -64,19 +79,27 @@ def scores(model, valid) -> dict:
     pred = predict_proba(model, valid.preprocessing.faces(valid.images)).argmax(1)
     counts = confusion_counts(valid.labels, pred, len(valid.class_names))
     per_class = per_class_accuracy(counts)
-    return {"accuracy": float((pred == valid.labels).mean()),
-            "per_class": {c: float(a) for c, a in zip(valid.class_names, per_class)},
-            "mean_per_class": float(np.mean(per_class)), "confusion_matrix": counts.tolist()}
+    return {
+        "accuracy": float((pred == valid.labels).mean()),
+        "per_class": {c: float(a) for c, a in zip(valid.class_names, per_class)},
+        "mean_per_class": float(np.mean(per_class)),
+        "confusion_matrix": counts.tolist(),
+    }
 
 
 def run_variant(name: str, args, valid, fingerprint_valid: str) -> tuple[dict, bool]:
     """The variant's results (trained now, or reused from PROJECT/<name>.json); True when reused."""
     changes, labels, epochs, what = VARIANTS[name]
-    recipe = get_recipe("augmented").with_(name=name, **changes)
+    recipe = get_recipe("augmented").replace(name=name, **changes)
     train = load_dataset("ferplus", args.data, split="train", labels=labels)
-    key = {"recipe": recipe.to_dict(), "labels": labels, "epochs": epochs, "seed": args.seed,
-           "fingerprint": {"train": dataset_fingerprint(train), "valid": fingerprint_valid},
-           "code": code_version()}
+    key = {
+        "recipe": recipe.to_dict(),
+        "labels": labels,
+        "epochs": epochs,
+        "seed": args.seed,
+        "fingerprint": {"train": dataset_fingerprint(train), "valid": fingerprint_valid},
+        "code": code_version(),
+    }
     out = Path(args.project) / f"{name}.json"
     if args.reuse and out.exists():
         old = read_json(out)
@@ -85,20 +108,44 @@ def run_variant(name: str, args, valid, fingerprint_valid: str) -> tuple[dict, b
         print(f"{name}: {out} was made from other data or code; training again", file=sys.stderr)
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(train.class_names)))
     start = time.perf_counter()
-    model = fit(train.preprocessing.faces(train.images), torch.from_numpy(train.training_targets()),
-                model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed,
-                on_epoch=lambda e, loss: print(f"{name} epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr,
-                                               flush=True))
+    training = Training(model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
+    model = fit(
+        train.preprocessing.faces(train.images),
+        torch.from_numpy(train.training_targets()),
+        training,
+        on_epoch=lambda e, loss: print(f"{name} epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr),
+    )
     seconds = time.perf_counter() - start
-    result = {**key, "name": name, "what": what, "n_train": len(train), "n_valid": len(valid),
-              "seconds": round(seconds, 1), **scores(model, valid), "machine": machine_info()}
-    info = {"dataset": "ferplus", "split": "train", "labels": labels, "recipe": recipe.to_dict(), "epochs": epochs,
-            "seed": args.seed, "n_images": len(train), "class_counts": train.class_counts(),
-            "scores": {"ferplus_valid_accuracy": result["accuracy"]},
-            "licence": "FER+ labels MIT (Microsoft); FER2013 images: research use (Kaggle challenge terms)",
-            "command": "python bench/ferplus_sweep.py", "machine": result["machine"]}
-    save_checkpoint(out.with_suffix(".safetensors"), Checkpoint(
-        model=model, class_names=train.class_names, preprocessing=for_predict(train.preprocessing), info=info))
+    result = {
+        **key,
+        "name": name,
+        "what": what,
+        "n_train": len(train),
+        "n_valid": len(valid),
+        "seconds": round(seconds, 1),
+        **scores(model, valid),
+        "machine": machine_info(),
+    }
+    info = {
+        "dataset": "ferplus",
+        "split": "train",
+        "labels": labels,
+        "recipe": recipe.to_dict(),
+        "epochs": epochs,
+        "seed": args.seed,
+        "n_images": len(train),
+        "class_counts": train.class_counts(),
+        "scores": {"ferplus_valid_accuracy": result["accuracy"]},
+        "licence": "FER+ labels MIT (Microsoft); FER2013 images: research use (Kaggle challenge terms)",
+        "command": "python bench/ferplus_sweep.py",
+        "machine": result["machine"],
+    }
+    save_checkpoint(
+        out.with_suffix(".safetensors"),
+        Checkpoint(
+            model=model, class_names=train.class_names, preprocessing=for_predict(train.preprocessing), info=info
+        ),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, result)
     return result, False
@@ -125,32 +172,39 @@ def main() -> None:
         if was_reused:
             reused.append(name)
         pc = r["per_class"]
-        rows.append(f"| `{name}` | {r['what']} | {r['epochs']} | **{100 * r['accuracy']:.2f}** | "
-                    f"{100 * r['mean_per_class']:.2f} | {100 * pc['fear']:.1f} | {100 * pc['disgust']:.1f} | "
-                    + " | ".join(f"{100 * pc[c]:.1f}" for c in ("anger", "happy", "neutral", "sadness", "surprise"))
-                    + f" | {r['seconds'] / 60:.0f} min |")
+        rows.append(
+            f"| `{name}` | {r['what']} | {r['epochs']} | **{100 * r['accuracy']:.2f}** | "
+            f"{100 * r['mean_per_class']:.2f} | {100 * pc['fear']:.1f} | {100 * pc['disgust']:.1f} | "
+            + " | ".join(f"{100 * pc[c]:.1f}" for c in ("anger", "happy", "neutral", "sadness", "surprise"))
+            + f" | {r['seconds'] / 60:.0f} min |"
+        )
         print(rows[-1], flush=True)
 
     m = machine_info()
-    command = shlex.join(["python", "bench/ferplus_sweep.py", "--data", args.data, "--variants", args.variants]
-                         + (["--reuse"] if args.reuse else []))
-    body = "\n".join([
-        "## FER+: a recipe for large, imbalanced, noisy data (`python bench/ferplus_sweep.py`)",
-        "",
-        f"Command: `{command}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}), "
-        f"seed {args.seed}" + (f"; reused from earlier runs of the same data and code: {', '.join(reused)}"
-                               if reused else "") + ".",
-        "",
-        f"Trained on FER+ Train (7 classes), tested on FER+ Valid's {len(valid):,} majority-labelled faces. "
-        "Every variant changes the default recipe `augmented` (lr 0.003, 2-epoch warm-up, flip, ±10°, ±10 % "
-        "zoom, ±4 px). The recipe is chosen on Valid (no Test split here), so the best row is slightly "
-        "optimistic for new faces.",
-        "",
-        "| variant | what changes | epochs | Valid accuracy % | mean per-class % | fear | disgust | anger | happy "
-        "| neutral | sadness | surprise | time |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *rows,
-    ])
+    command = shlex.join(
+        ["python", "bench/ferplus_sweep.py", "--data", args.data, "--variants", args.variants]
+        + (["--reuse"] if args.reuse else [])
+    )
+    body = "\n".join(
+        [
+            "## FER+: a recipe for large, imbalanced, noisy data (`python bench/ferplus_sweep.py`)",
+            "",
+            f"Command: `{command}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}), "
+            f"seed {args.seed}"
+            + (f"; reused from earlier runs of the same data and code: {', '.join(reused)}" if reused else "")
+            + ".",
+            "",
+            f"Trained on FER+ Train (7 classes), tested on FER+ Valid's {len(valid):,} majority-labelled faces. "
+            "Every variant changes the default recipe `augmented` (lr 0.003, 2-epoch warm-up, flip, ±10°, ±10 % "
+            "zoom, ±4 px). The recipe is chosen on Valid (no Test split here), so the best row is slightly "
+            "optimistic for new faces.",
+            "",
+            "| variant | what changes | epochs | Valid accuracy % | mean per-class % | fear | disgust | anger | happy "
+            "| neutral | sadness | surprise | time |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+        ]
+    )
     update_section(args.out, "ferplus_sweep", body)
     print(body)
 

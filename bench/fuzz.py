@@ -39,8 +39,13 @@ def main() -> None:
 
     env = {**os.environ, "MFFCNN_FUZZ_EXAMPLES": str(args.examples)}
     start = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FILES,
-                        "--hypothesis-show-statistics"], cwd=ROOT, env=env, capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FILES, "--hypothesis-show-statistics"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     rows, test = [], None
     for line in p.stdout.splitlines():
@@ -54,21 +59,23 @@ def main() -> None:
     summary = re.search(r"\d+ (passed|failed)[^=\n]*", p.stdout)  # pytest's last line, "8 passed in 35.47s"
     tail = summary.group(0) if summary else "no pytest summary line"
     mach = machine_info()
-    body = "\n".join([
-        "## Fuzzing (`python bench/fuzz.py`)",
-        "",
-        f"Command: `python bench/fuzz.py --examples {args.examples}`, {datetime.date.today()}, on {mach['cpu']} "
-        f"({mach['cores']} cores). Wall time {wall / 60:.1f} min. pytest: {tail.strip('= ')}.",
-        "",
-        "| property-based test | passing | failing | invalid (filtered by hypothesis) |",
-        "|---|---:|---:|---:|",
-        *(f"| `{t}` | {a} | {b} | {c} |" for t, a, b, c in rows),
-        f"| **all** | **{sum(r[1] for r in rows)}** | **{sum(r[2] for r in rows)}** | {sum(r[3] for r in rows)} |",
-        "",
-        "A failing case is a crash (an exception other than the package's clear ImageError / MffcnnError), a",
-        "wrong count or a result without a status; a hang would stop the run.",
-        "",
-    ])
+    body = "\n".join(
+        [
+            "## Fuzzing (`python bench/fuzz.py`)",
+            "",
+            f"Command: `python bench/fuzz.py --examples {args.examples}`, {datetime.date.today()}, on {mach['cpu']} "
+            f"({mach['cores']} cores). Wall time {wall / 60:.1f} min. pytest: {tail.strip('= ')}.",
+            "",
+            "| property-based test | passing | failing | invalid (filtered by hypothesis) |",
+            "|---|---:|---:|---:|",
+            *(f"| `{t}` | {a} | {b} | {c} |" for t, a, b, c in rows),
+            f"| **all** | **{sum(r[1] for r in rows)}** | **{sum(r[2] for r in rows)}** | {sum(r[3] for r in rows)} |",
+            "",
+            "A failing case is a crash (an exception other than the package's clear ImageError / MffcnnError), a",
+            "wrong count or a result without a status; a hang would stop the run.",
+            "",
+        ]
+    )
     update_section(args.out, "fuzz", body)
     print(body)
     if p.returncode != 0:

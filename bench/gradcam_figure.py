@@ -24,8 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from mffcnn import experiment
-from mffcnn.gradcam import gradcam
+from mffcnn.studies.gradcam import gradcam
+from mffcnn.studies.train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,8 @@ def compact_png(src: Path, dst: Path) -> int:
     dst.parent.mkdir(parents=True, exist_ok=True)
     with Image.open(src) as im:
         im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-            dst, optimize=True)
+            dst, optimize=True
+        )
     return dst.stat().st_size
 
 
@@ -51,37 +52,61 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="training seed and which face per class")
     ap.add_argument("--style", choices=["overlay", "multiply"], default="overlay")
     ap.add_argument("--project", default="runs/bench")
-    ap.add_argument("--out", help="the PNG to write (default: docs/gradcam.png, or runs/bench/gradcam_DATASET.png "
-                                  "with --data)")
+    ap.add_argument(
+        "--out", help="the PNG to write (default: docs/gradcam.png, or runs/bench/gradcam_DATASET.png with --data)"
+    )
     args = ap.parse_args()
 
     synthetic = args.data is None
     dataset = "synthetic" if synthetic else args.dataset
-    out = Path(args.out) if args.out else (ROOT / "docs" / "gradcam.png" if synthetic
-                                           else Path(args.project) / f"gradcam_{dataset}.png")
+    out = (
+        Path(args.out)
+        if args.out
+        else (ROOT / "docs" / "gradcam.png" if synthetic else Path(args.project) / f"gradcam_{dataset}.png")
+    )
     if not synthetic and (ROOT / "docs").resolve() in out.resolve().parents:
-        sys.exit("refusing to write a figure of dataset images into docs/ (research licences): choose --out under runs/")
+        sys.exit(
+            "refusing to write a figure of dataset images into docs/ (research licences): choose --out under runs/"
+        )
 
     start = time.perf_counter()
     if args.checkpoint:
         checkpoint = Path(args.checkpoint)
     else:
         epochs = args.epochs or (15 if synthetic else None)
-        run_dir, ckpt = experiment.train(dataset, args.data, epochs=epochs, lr=args.lr, seed=args.seed,
-                                         project=args.project,
-                                         name=f"gradcam-{dataset}",
-                                         command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip())
+        run_dir, ckpt = train(
+            dataset,
+            args.data,
+            epochs=epochs,
+            lr=args.lr,
+            seed=args.seed,
+            project=args.project,
+            name=f"gradcam-{dataset}",
+            command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip(),
+        )
         checkpoint = run_dir / "model.safetensors"
-        print(f"trained {checkpoint}: training accuracy {100 * ckpt.info['scores']['train_accuracy']:.1f} % "
-              f"({time.perf_counter() - start:.0f} s)")
-    run_dir, r = gradcam(checkpoint, dataset=dataset, root=args.data, per_class=True, seed=args.seed,
-                         style=args.style, project=args.project, name=f"gradcam-{dataset}",
-                         command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip())
+        print(
+            f"trained {checkpoint}: training accuracy {100 * ckpt.info['scores']['train_accuracy']:.1f} % "
+            f"({time.perf_counter() - start:.0f} s)"
+        )
+    run_dir, r = gradcam(
+        checkpoint,
+        dataset=dataset,
+        root=args.data,
+        per_class=True,
+        seed=args.seed,
+        style=args.style,
+        project=args.project,
+        name=f"gradcam-{dataset}",
+        command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip(),
+    )
     size = compact_png(run_dir / r["figures"][0], out)
     for s in r["samples"]:
-        print(f"  {s['label']:<9} predicted {s['predicted']:<9} ({100 * s['probabilities'][s['predicted']]:.0f} %), "
-              f"{s['discarded_vectors']} vectors discarded, max |α| of those: {s['max_abs_weight_discarded']:g}; "
-              f"active: {', '.join(f'{k} {100 * v:.0f} %' for k, v in s['active_fraction'].items())}")
+        print(
+            f"  {s['label']:<9} predicted {s['predicted']:<9} ({100 * s['probabilities'][s['predicted']]:.0f} %), "
+            f"{s['discarded_vectors']} vectors discarded, max |α| of those: {s['max_abs_weight_discarded']:g}; "
+            f"active: {', '.join(f'{k} {100 * v:.0f} %' for k, v in s['active_fraction'].items())}"
+        )
     print(f"figure: {out} ({size / 1024:.0f} KB); run folder {run_dir}; {time.perf_counter() - start:.0f} s in all")
     if synthetic and size > 300 * 1024:
         print("warning: the figure is over 300 KB", file=sys.stderr)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cv_table import RESULT_HEADER, per_class_table, result_row, run_or_reuse  # noqa: E402
 from markdown import update_section  # noqa: E402
 
-from mffcnn.report import paper  # noqa: E402
+from mffcnn import paper  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
 
 
@@ -46,32 +46,48 @@ def main() -> None:
     rows, per_class = [], []
     for recipe in args.recipes.split(","):
         for protocol in args.protocols.split(","):
-            run_dir, r, wall = run_or_reuse("jaffe", args.data, recipe=recipe, protocol=protocol, seed=args.seed,
-                                            project=args.project, name=f"jaffe-{recipe}-{protocol}", reuse=args.reuse,
-                                            folds=args.folds, epochs=args.epochs, dataset_options=options)
+            run_dir, r, wall = run_or_reuse(
+                "jaffe",
+                args.data,
+                recipe=recipe,
+                protocol=protocol,
+                seed=args.seed,
+                project=args.project,
+                name=f"jaffe-{recipe}-{protocol}",
+                reuse=args.reuse,
+                folds=args.folds,
+                epochs=args.epochs,
+                dataset_options=options,
+            )
             rows.append(result_row(recipe, r, wall, run_dir))
             per_class.append((recipe, r))
 
     m = machine_info()
-    cmd = (f"python bench/jaffe_cv.py --data {args.data} --recipes {args.recipes} --protocols {args.protocols}"
-           + (f" --epochs {args.epochs}" if args.epochs else "") + (f" --folds {args.folds}" if args.folds != 10 else "")
-           + (" --no-augment" if args.no_augment else ""))
-    body = "\n".join([
-        "## JAFFE 10-fold cross-validation (`python bench/jaffe_cv.py`)",
-        "",
-        f"Command: `{cmd}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}, "
-        f"{m['torch_threads']} threads), seed {args.seed}.",
-        "",
-        "183 photos of 10 women" + ("" if args.no_augment else ", each in 8 versions (§4.1) → 1464 images")
-        + "; faces cropped by Viola-Jones. `random`: the paper's protocol (copies of one photo on both sides of "
-        "a split); `subject`: leave one woman out (10 folds), so no copy of a test photo is in training. "
-        f"Paper: {paper.ACCURACY['jaffe']:.2f} % (random folds).",
-        "",
-        *RESULT_HEADER,
-        *rows,
-        "",
-        *per_class_table(per_class, ("paper (Fig. 5)", paper.PER_CLASS["jaffe"])),
-    ])
+    cmd = (
+        f"python bench/jaffe_cv.py --data {args.data} --recipes {args.recipes} --protocols {args.protocols}"
+        + (f" --epochs {args.epochs}" if args.epochs else "")
+        + (f" --folds {args.folds}" if args.folds != 10 else "")
+        + (" --no-augment" if args.no_augment else "")
+    )
+    body = "\n".join(
+        [
+            "## JAFFE 10-fold cross-validation (`python bench/jaffe_cv.py`)",
+            "",
+            f"Command: `{cmd}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}, "
+            f"{m['torch_threads']} threads), seed {args.seed}.",
+            "",
+            "183 photos of 10 women"
+            + ("" if args.no_augment else ", each in 8 versions (§4.1) → 1464 images")
+            + "; faces cropped by Viola-Jones. `random`: the paper's protocol (copies of one photo on both sides of "
+            "a split); `subject`: leave one woman out (10 folds), so no copy of a test photo is in training. "
+            f"Paper: {paper.ACCURACY['jaffe']:.2f} % (random folds).",
+            "",
+            *RESULT_HEADER,
+            *rows,
+            "",
+            *per_class_table(per_class, ("paper (Fig. 5)", paper.PER_CLASS["jaffe"])),
+        ]
+    )
     update_section(args.out, "jaffe_cv", body)
     print(body)
 

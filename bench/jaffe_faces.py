@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
 from markdown import update_section  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from mffcnn.data import jaffe  # noqa: E402
+from mffcnn.data.datasets import jaffe  # noqa: E402
 from mffcnn.data.face import detect_faces  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
 from mffcnn.data.sheet import faceset_sheet  # noqa: E402
@@ -55,25 +54,27 @@ def main() -> None:
     sheet = faceset_sheet(fs, args.sheet, columns=16)
 
     m = machine_info()
-    body = "\n".join([
-        "## Viola-Jones on JAFFE (`python bench/jaffe_faces.py`)",
-        "",
-        f"Command: `python bench/jaffe_faces.py --data {args.data} --sheet {args.sheet}`, {datetime.date.today()}, "
-        f"on {m['cpu']}.",
-        "",
-        f"OpenCV Haar cascade `{pre.detector.cascade}` (scale factor {pre.detector.scale_factor}, "
-        f"min neighbours {pre.detector.min_neighbors}, min size {pre.detector.min_size:g} of the shorter side), "
-        f"the largest detection, margin {pre.margin:g}:",
-        "",
-        f"- **faces found: {found} of {len(photos)}** (paper: Viola-Jones on every sample; target {len(photos)})",
-        f"- photos with more than one detection: {len(several)} ({', '.join(several) or 'none'}); "
-        "the largest box is the face in each (checked on the contact sheet)",
-        f"- face box side: {min(sides, default=0)}–{max(sides, default=0)} px (median {int(np.median(sides or [0]))}) "
-        "of 256",
-        f"- detection time: {1000 * seconds / max(len(photos), 1):.1f} ms per photo",
-        f"- contact sheet of the {len(fs)} crops (60×60, as the network receives them): `{args.sheet}` "
-        "(not committed: JAFFE's licence forbids redistribution)",
-    ])
+    body = "\n".join(
+        [
+            "## Viola-Jones on JAFFE (`python bench/jaffe_faces.py`)",
+            "",
+            f"Command: `python bench/jaffe_faces.py --data {args.data} --sheet {args.sheet}`, {datetime.date.today()}, "
+            f"on {m['cpu']}.",
+            "",
+            f"OpenCV Haar cascade `{pre.detector.cascade}` (scale factor {pre.detector.scale_factor}, "
+            f"min neighbours {pre.detector.min_neighbors}, min size {pre.detector.min_size:g} of the shorter side), "
+            f"the largest detection, margin {pre.margin:g}:",
+            "",
+            f"- **faces found: {found} of {len(photos)}** (paper: Viola-Jones on every sample; target {len(photos)})",
+            f"- photos with more than one detection: {len(several)} ({', '.join(several) or 'none'}); "
+            "the largest box is the face in each (checked on the contact sheet)",
+            f"- face box side: {min(sides, default=0)}–{max(sides, default=0)} px (median {int(np.median(sides or [0]))}) "
+            "of 256",
+            f"- detection time: {1000 * seconds / max(len(photos), 1):.1f} ms per photo",
+            f"- contact sheet of the {len(fs)} crops (60×60, as the network receives them): `{args.sheet}` "
+            "(not committed: JAFFE's licence forbids redistribution)",
+        ]
+    )
     update_section(args.out, "jaffe_faces", body)
     print(body)
     print(f"sheet: {sheet}")

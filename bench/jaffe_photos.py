@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mffcnn.data.jaffe import CODES, parse_name
+from mffcnn.data.datasets.jaffe import CODES, parse_name
 
 
 def jaffe_photos(root: str | Path, *, neutral: bool = False) -> list[tuple[Path, str, str]]:

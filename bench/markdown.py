@@ -10,7 +10,11 @@ def update_section(path: str | Path, name: str, body: str) -> None:
     path = Path(path)
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.rstrip()}\n{end}"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nEvery number here is written by a script in bench/; rerun it to check.\n"
+    text = (
+        path.read_text()
+        if path.exists()
+        else "# Benchmarks\n\nEvery number here is written by a script in bench/; rerun it to check.\n"
+    )
     if start in text and end in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
     else:

@@ -25,8 +25,13 @@ from mffcnn.runs import machine_info  # noqa: E402
 RUNS = [  # (title, dataset, folder under --data, options, the command a user types)
     ("CK+48", "ckplus48", "ckplus48", {}, "mffcnn prepare ckplus48 {root}"),
     ("JAFFE, the paper's selection (183 photos × 8 versions)", "jaffe", "jaffe", {}, "mffcnn prepare jaffe {root}"),
-    ("JAFFE, all 213 photos (with neutral, no augmentation)", "jaffe", "jaffe", {"neutral": True, "augment": False},
-     "mffcnn prepare jaffe {root} --neutral --no-augment"),
+    (
+        "JAFFE, all 213 photos (with neutral, no augmentation)",
+        "jaffe",
+        "jaffe",
+        {"neutral": True, "augment": False},
+        "mffcnn prepare jaffe {root} --neutral --no-augment",
+    ),
     ("SFEW 2.0 Train", "sfew", "sfew2", {"split": "train"}, "mffcnn prepare sfew {root}"),
     ("SFEW 2.0 Val", "sfew", "sfew2", {"split": "val"}, "mffcnn prepare sfew {root} --split val"),
 ]
@@ -72,14 +77,16 @@ def main() -> None:
     if tmp:
         tmp.cleanup()
     m = machine_info()
-    body = "\n".join([
-        "## `mffcnn prepare` on the real datasets (`python bench/prepare_real.py`)",
-        "",
-        f"Command: `python bench/prepare_real.py --data {args.data}`, {datetime.date.today()}, on {m['cpu']} "
-        f"({m['cores']} cores).",
-        "",
-        *sections,
-    ])
+    body = "\n".join(
+        [
+            "## `mffcnn prepare` on the real datasets (`python bench/prepare_real.py`)",
+            "",
+            f"Command: `python bench/prepare_real.py --data {args.data}`, {datetime.date.today()}, on {m['cpu']} "
+            f"({m['cores']} cores).",
+            "",
+            *sections,
+        ]
+    )
     update_section(args.out, "prepare_real", body)
     print(body)
 

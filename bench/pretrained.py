@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cv_table import run_or_reuse  # noqa: E402
 from markdown import update_section  # noqa: E402
 
-from mffcnn.report import paper  # noqa: E402
+from mffcnn import paper  # noqa: E402
+from mffcnn.data.datasets import DatasetSpec
 from mffcnn.runs import machine_info, read_json  # noqa: E402
-from mffcnn.transfer import Source, sfew_protocol  # noqa: E402
+from mffcnn.studies.sfew import sfew_protocol  # noqa: E402
 
 
 def cv_rows(dataset: str, data: str, init: str, recipes: list[str], args) -> list[str]:
@@ -41,24 +42,42 @@ def cv_rows(dataset: str, data: str, init: str, recipes: list[str], args) -> lis
     for recipe in recipes:
         for start in (None, init):
             name = f"{dataset}-{recipe}-subject" if start is None else f"{dataset}-{recipe}-subject-ferplus"
-            run_dir, r, wall = run_or_reuse(dataset, data, recipe=recipe, protocol="subject", seed=args.seed,
-                                            project=args.project, name=name, reuse=args.reuse, init=start,
-                                            verbose=False, **options)
+            run_dir, r, wall = run_or_reuse(
+                dataset,
+                data,
+                recipe=recipe,
+                protocol="subject",
+                seed=args.seed,
+                project=args.project,
+                name=name,
+                reuse=args.reuse,
+                init=start,
+                verbose=False,
+                **options,
+            )
             pc = r["per_class_accuracy"]
-            rows.append(f"| {dataset} | `{recipe}` | {'FER+ model' if start else 'scratch'} | "
-                        f"**{100 * r['mean_accuracy']:.2f}** ± {100 * r['std_accuracy']:.2f} | "
-                        f"{100 * min(f['accuracy'] for f in r['folds']):.1f} | "
-                        + ", ".join(f"{c} {100 * a:.1f}" for c, a in pc.items()) + f" | {wall / 60:.1f} min |")
+            rows.append(
+                f"| {dataset} | `{recipe}` | {'FER+ model' if start else 'scratch'} | "
+                f"**{100 * r['mean_accuracy']:.2f}** ± {100 * r['std_accuracy']:.2f} | "
+                f"{100 * min(f['accuracy'] for f in r['folds']):.1f} | "
+                + ", ".join(f"{c} {100 * a:.1f}" for c, a in pc.items())
+                + f" | {wall / 60:.1f} min |"
+            )
             print(rows[-1], flush=True)
     return rows
 
 
 def sfew_rows(args) -> list[str]:
-    labs = [Source("ckplus48", args.ckplus48), Source("jaffe", args.jaffe)]
-    runs = [("FER+ model (--init)", dict(init=args.init), "sfew-ferplus-init"),
-            ("FER+ ∪ CK+48 ∪ JAFFE, 30 epochs", dict(pretrain=[Source("ferplus", args.ferplus)] + labs),
-             "sfew-ferplus-labs"),
-            ("CK+48 ∪ JAFFE, 30 epochs (the paper's, without Oulu-CASIA)", dict(pretrain=labs), "sfew-labs")]
+    labs = [DatasetSpec("ckplus48", args.ckplus48), DatasetSpec("jaffe", args.jaffe)]
+    runs = [
+        ("FER+ model (--init)", dict(init=args.init), "sfew-ferplus-init"),
+        (
+            "FER+ ∪ CK+48 ∪ JAFFE, 30 epochs",
+            dict(pretrain=[DatasetSpec("ferplus", args.ferplus)] + labs),
+            "sfew-ferplus-labs",
+        ),
+        ("CK+48 ∪ JAFFE, 30 epochs (the paper's, without Oulu-CASIA)", dict(pretrain=labs), "sfew-labs"),
+    ]
     rows = []
     for label, how, name in runs:
         folder = Path(args.project) / "sfew" / name
@@ -70,14 +89,23 @@ def sfew_rows(args) -> list[str]:
 
                 shutil.rmtree(folder)
             start = time.perf_counter()
-            _, r = sfew_protocol(args.sfew, recipe=args.sfew_recipe, seed=args.seed, project=args.project, name=name,
-                                 verbose=False, **how)
+            _, r = sfew_protocol(
+                args.sfew,
+                recipe=args.sfew_recipe,
+                seed=args.seed,
+                project=args.project,
+                name=name,
+                verbose=False,
+                **how,
+            )
             wall = time.perf_counter() - start
         pc = r["per_class_accuracy"]
-        rows.append(f"| {label} | `{r['recipe']['name']}` | **{100 * r['accuracy']:.2f}** | "
-                    f"{100 * r['mean_per_class_accuracy']:.2f} | " + " | ".join(f"{100 * pc.get(c, 0):.1f}"
-                                                                           for c in r["class_names"])
-                    + (f" | {wall / 60:.1f} min |" if wall else " | reused |"))
+        rows.append(
+            f"| {label} | `{r['recipe']['name']}` | **{100 * r['accuracy']:.2f}** | "
+            f"{100 * r['mean_per_class_accuracy']:.2f} | "
+            + " | ".join(f"{100 * pc.get(c, 0):.1f}" for c in r["class_names"])
+            + (f" | {wall / 60:.1f} min |" if wall else " | reused |")
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -107,25 +135,35 @@ def main() -> None:
 
     m = machine_info()
     command = shlex.join(["python", "bench/pretrained.py", *sys.argv[1:]])
-    body = "\n".join([
-        "## Pretrained on FER+, fine-tuned (`python bench/pretrained.py`)",
-        "",
-        f"Command: `{command}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}), "
-        f"seed {args.seed}. Start model: `{args.init}` (FER+ Train only: no CK+, JAFFE or SFEW face).",
-        "",
-        "Subject-independent 10-fold cross-validation: no person in both train and test (JAFFE: leave one woman "
-        "out, her 8 versions of each photo included). Same folds and seeds for the scratch and FER+ rows.",
-        "",
-        "| dataset | recipe | start | mean accuracy % ± std | worst fold % | per class % | wall time |",
-        "|---|---|---|---:|---:|---|---:|",
-        *cv,
-        "",
-        *(["SFEW 2.0 (§4.6): 200 epochs on Train from each start, tested on Val (419 faces). Paper: "
-           f"{paper.ACCURACY['sfew']:.2f} %.", "",
-           "| start | recipe | Val accuracy % | mean per-class % | anger | disgust | fear | happy | neutral | "
-           "sadness | surprise | wall time |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *sfew] if sfew else []),
-    ])
+    body = "\n".join(
+        [
+            "## Pretrained on FER+, fine-tuned (`python bench/pretrained.py`)",
+            "",
+            f"Command: `{command}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}), "
+            f"seed {args.seed}. Start model: `{args.init}` (FER+ Train only: no CK+, JAFFE or SFEW face).",
+            "",
+            "Subject-independent 10-fold cross-validation: no person in both train and test (JAFFE: leave one woman "
+            "out, her 8 versions of each photo included). Same folds and seeds for the scratch and FER+ rows.",
+            "",
+            "| dataset | recipe | start | mean accuracy % ± std | worst fold % | per class % | wall time |",
+            "|---|---|---|---:|---:|---|---:|",
+            *cv,
+            "",
+            *(
+                [
+                    "SFEW 2.0 (§4.6): 200 epochs on Train from each start, tested on Val (419 faces). Paper: "
+                    f"{paper.ACCURACY['sfew']:.2f} %.",
+                    "",
+                    "| start | recipe | Val accuracy % | mean per-class % | anger | disgust | fear | happy | neutral | "
+                    "sadness | surprise | wall time |",
+                    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                    *sfew,
+                ]
+                if sfew
+                else []
+            ),
+        ]
+    )
     update_section(args.out, "pretrained", body)
     print(body)
 

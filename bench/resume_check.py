@@ -41,13 +41,34 @@ def main() -> None:
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
 
-    ref_dir, ref, _ = run_or_reuse("ckplus48", args.data, recipe=DEFAULT_RECIPE, protocol="subject", seed=0,
-                                   project=args.project, name=f"ckplus48-{DEFAULT_RECIPE}-subject", reuse=True,
-                                   verbose=False)
+    ref_dir, ref, _ = run_or_reuse(
+        "ckplus48",
+        args.data,
+        recipe=DEFAULT_RECIPE,
+        protocol="subject",
+        seed=0,
+        project=args.project,
+        name=f"ckplus48-{DEFAULT_RECIPE}-subject",
+        reuse=True,
+        verbose=False,
+    )
     run = Path(args.project) / "cv" / "resume-check"
     shutil.rmtree(run, ignore_errors=True)
-    cmd = [sys.executable, "-m", "mffcnn", "cv", "ckplus48", args.data, "--protocol", "subject",
-           "--project", args.project, "--name", "resume-check", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mffcnn",
+        "cv",
+        "ckplus48",
+        args.data,
+        "--protocol",
+        "subject",
+        "--project",
+        args.project,
+        "--name",
+        "resume-check",
+        "-q",
+    ]
     env = {**os.environ, "MFFCNN_NO_CACHE": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     folds = run / "subject" / "folds"
@@ -60,8 +81,9 @@ def main() -> None:
     proc.wait()
     finished = sorted(p.name for p in folds.glob("fold_*.json"))
     start = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "mffcnn", "cv", "--resume", str(run), "-q"], env=env,
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "mffcnn", "cv", "--resume", str(run), "-q"], env=env, capture_output=True, text=True
+    )
     if res.returncode != 0:
         sys.exit(f"resume failed:\n{res.stderr[-3000:]}")
     resumed = json.loads((run / "subject" / "results.json").read_text())
@@ -69,25 +91,29 @@ def main() -> None:
     b = [f["accuracy"] for f in resumed["folds"]]
     same = a == b
     m = machine_info()
-    body = "\n".join([
-        "## Resume equals uninterrupted (`python bench/resume_check.py`)",
-        "",
-        f"Command: `python bench/resume_check.py --data {args.data} --kill-after {args.kill_after}`, "
-        f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores). CK+48, subject-independent 10-fold, "
-        f"recipe `{DEFAULT_RECIPE}`, seed 0. The run was killed (SIGKILL) with {len(finished)} folds finished "
-        f"and fold {args.kill_after + 1} in progress, then `mffcnn cv --resume` finished it "
-        f"({time.perf_counter() - start:.0f} s).",
-        "",
-        "| | " + " | ".join(str(i + 1) for i in range(len(a))) + " | mean |",
-        "|---|" + "---:|" * (len(a) + 1),
-        f"| uninterrupted (`{ref_dir}`) | " + " | ".join(f"{100 * v:.2f}" for v in a)
-        + f" | {100 * ref['mean_accuracy']:.2f} |",
-        f"| killed and resumed (`{run}`) | " + " | ".join(f"{100 * v:.2f}" for v in b)
-        + f" | {100 * resumed['mean_accuracy']:.2f} |",
-        "",
-        f"**{'Identical' if same else 'DIFFERENT'}** fold accuracies.",
-        "",
-    ])
+    body = "\n".join(
+        [
+            "## Resume equals uninterrupted (`python bench/resume_check.py`)",
+            "",
+            f"Command: `python bench/resume_check.py --data {args.data} --kill-after {args.kill_after}`, "
+            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores). CK+48, subject-independent 10-fold, "
+            f"recipe `{DEFAULT_RECIPE}`, seed 0. The run was killed (SIGKILL) with {len(finished)} folds finished "
+            f"and fold {args.kill_after + 1} in progress, then `mffcnn cv --resume` finished it "
+            f"({time.perf_counter() - start:.0f} s).",
+            "",
+            "| | " + " | ".join(str(i + 1) for i in range(len(a))) + " | mean |",
+            "|---|" + "---:|" * (len(a) + 1),
+            f"| uninterrupted (`{ref_dir}`) | "
+            + " | ".join(f"{100 * v:.2f}" for v in a)
+            + f" | {100 * ref['mean_accuracy']:.2f} |",
+            f"| killed and resumed (`{run}`) | "
+            + " | ".join(f"{100 * v:.2f}" for v in b)
+            + f" | {100 * resumed['mean_accuracy']:.2f} |",
+            "",
+            f"**{'Identical' if same else 'DIFFERENT'}** fold accuracies.",
+            "",
+        ]
+    )
     update_section(args.out, "resume", body)
     print(body)
     sys.exit(0 if same else 1)

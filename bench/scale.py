@@ -18,15 +18,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from markdown import update_section  # noqa: E402
 
-from mffcnn.data import synthetic  # noqa: E402
+from mffcnn.data.datasets import synthetic  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
-from mffcnn.train.loop import fit  # noqa: E402
+from mffcnn.train.loop import Training, fit  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, get_recipe  # noqa: E402
 
 
@@ -63,25 +62,31 @@ def main() -> None:
         last = now
         print(f"epoch {epoch + 1}: {times[-1]:.1f} s, loss {loss:.3f}", flush=True)
 
-    fit(x, y, model_config=recipe.model_config(MFFCNNConfig()), recipe=recipe, epochs=args.epochs, seed=0,
-        on_epoch=on_epoch)
+    fit(
+        x,
+        y,
+        Training(model_config=recipe.model_config(MFFCNNConfig()), recipe=recipe, epochs=args.epochs, seed=0),
+        on_epoch=on_epoch,
+    )
     m = machine_info()
     per_epoch = sum(times) / len(times)
-    body = "\n".join([
-        "## Training at scale (`python bench/scale.py`)",
-        "",
-        f"Command: `python bench/scale.py --faces {args.faces} --epochs {args.epochs}`, {datetime.date.today()}, on "
-        f"{m['cpu']} ({m['cores']} cores, torch {m['torch']}, {m['torch_threads']} threads).",
-        "",
-        "| faces | seconds per epoch | faces per second | peak memory (whole process) | faces in memory | "
-        "time to make the faces |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {n:,} | {per_epoch:.1f} | {n / per_epoch:,.0f} | {peak_mib():,.0f} MiB | "
-        f"{x.pixels.numel() / 2**20:,.0f} MiB as uint8 (peak before training: {before:,.0f} MiB) | {generated:.0f} s |",
-        "",
-        f"Recipe `{recipe.name}` (batch {recipe.batch_size}, with its on-the-fly augmentation). Faces are held as "
-        "uint8, 3.5 KiB each, and only the batch in training is float32: FER+ Train's 28,558 faces take 98 MiB.",
-    ])
+    body = "\n".join(
+        [
+            "## Training at scale (`python bench/scale.py`)",
+            "",
+            f"Command: `python bench/scale.py --faces {args.faces} --epochs {args.epochs}`, {datetime.date.today()}, on "
+            f"{m['cpu']} ({m['cores']} cores, torch {m['torch']}, {m['torch_threads']} threads).",
+            "",
+            "| faces | seconds per epoch | faces per second | peak memory (whole process) | faces in memory | "
+            "time to make the faces |",
+            "|---:|---:|---:|---:|---:|---:|",
+            f"| {n:,} | {per_epoch:.1f} | {n / per_epoch:,.0f} | {peak_mib():,.0f} MiB | "
+            f"{x.pixels.numel() / 2**20:,.0f} MiB as uint8 (peak before training: {before:,.0f} MiB) | {generated:.0f} s |",
+            "",
+            f"Recipe `{recipe.name}` (batch {recipe.batch_size}, with its on-the-fly augmentation). Faces are held as "
+            "uint8, 3.5 KiB each, and only the batch in training is float32: FER+ Train's 28,558 faces take 98 MiB.",
+        ]
+    )
     update_section(args.out, "scale", body)
     print(body)
 

@@ -36,11 +36,10 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
-
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from markdown import update_section  # noqa: E402
 
 from mffcnn.data.face import DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
@@ -101,15 +100,25 @@ def iou(a, b) -> float:
     return inter / (aw * ah + bw * bh - inter)
 
 
-def detector_study(photos: dict[str, list[np.ndarray]], frame: np.ndarray, reference: DetectorSettings,
-                   *, repeats: int, quick: bool = False,
-                   extra: DetectorSettings | None = None) -> tuple[list[dict], dict]:
+def detector_study(
+    photos: dict[str, list[np.ndarray]],
+    frame: np.ndarray,
+    reference: DetectorSettings,
+    *,
+    repeats: int,
+    quick: bool = False,
+    extra: DetectorSettings | None = None,
+) -> tuple[list[dict], dict]:
     """Each candidate setting: ms on the frame, photos with a face found, photos with more than one box
     (false alarms: every benchmark photo holds one face), and the mean IoU of its largest box with the
     reference setting's."""
     set_threads(1)
-    grid = [replace(reference, max_side=m, scale_factor=s, min_size=n)
-            for m in (640, 480, 320, 240) for s in (1.1, 1.2, 1.3) for n in (0.125, 0.2)]
+    grid = [
+        replace(reference, max_side=m, scale_factor=s, min_size=n)
+        for m in (640, 480, 320, 240)
+        for s in (1.1, 1.2, 1.3)
+        for n in (0.125, 0.2)
+    ]
     if quick:
         grid = grid[::5]
     grid = [reference] + [g for g in grid if g != reference]
@@ -118,7 +127,7 @@ def detector_study(photos: dict[str, list[np.ndarray]], frame: np.ndarray, refer
     ref_boxes = {k: [detect_faces(g, reference) for g in v] for k, v in photos.items()}
     rows = []
     for d in grid:
-        wall, cpu = timed(lambda: detect_faces(frame, d), repeats=repeats, inner=3)
+        wall, cpu = timed(lambda d=d: detect_faces(frame, d), repeats=repeats, inner=3)
         row = {"settings": d, "ms": 1e3 * wall, "cpu_ms": 1e3 * cpu}
         for k, images in photos.items():
             boxes = [detect_faces(g, d) for g in images]
@@ -129,8 +138,11 @@ def detector_study(photos: dict[str, list[np.ndarray]], frame: np.ndarray, refer
         rows.append(row)
     ref = rows[0]
     # No face lost, no more false alarms than the reference, boxes where the reference puts them.
-    safe = [r for r in rows if all(r[k] >= ref[k] and r[k + "_multi"] <= ref[k + "_multi"] and r[k + "_iou"] >= 0.8
-                                   for k in photos)]
+    safe = [
+        r
+        for r in rows
+        if all(r[k] >= ref[k] and r[k + "_multi"] <= ref[k + "_multi"] and r[k + "_iou"] >= 0.8 for k in photos)
+    ]
     best = min(safe, key=lambda r: r["ms"])
     return rows, best
 
@@ -142,15 +154,24 @@ def network_speed(paths: dict[str, Path], faces: np.ndarray, threads: list[int],
         for name, path in paths.items():
             m = load_model(path, threads=n)
             one, batch = faces[:1], faces[:100]
-            w1, c1 = timed(lambda: m.probabilities(one), repeats=repeats, inner=20)
-            wb, cb = timed(lambda: m.probabilities(batch), repeats=repeats, inner=1)
-            rows.append({"path": name, "threads": n, "b1_ms": 1e3 * w1, "b1_cpu_ms": 1e3 * c1,
-                         "b100_faces_s": len(batch) / wb, "b100_cpu_faces_s": len(batch) / cb})
+            w1, c1 = timed(lambda m=m, one=one: m.probabilities(one), repeats=repeats, inner=20)
+            wb, cb = timed(lambda m=m, batch=batch: m.probabilities(batch), repeats=repeats, inner=1)
+            rows.append(
+                {
+                    "path": name,
+                    "threads": n,
+                    "b1_ms": 1e3 * w1,
+                    "b1_cpu_ms": 1e3 * c1,
+                    "b100_faces_s": len(batch) / wb,
+                    "b100_cpu_faces_s": len(batch) / cb,
+                }
+            )
     return rows
 
 
-def end_to_end(paths: dict[str, Path], frame: np.ndarray, detectors: dict[str, DetectorSettings], *,
-               threads: int, repeats: int) -> list[dict]:
+def end_to_end(
+    paths: dict[str, Path], frame: np.ndarray, detectors: dict[str, DetectorSettings], *, threads: int, repeats: int
+) -> list[dict]:
     """ms for one 640×480 frame: grey → detect every face → crop → classify (predict's own functions)."""
     set_threads(threads)
     bgr = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
@@ -158,16 +179,25 @@ def end_to_end(paths: dict[str, Path], frame: np.ndarray, detectors: dict[str, D
     for name, path in paths.items():
         m = load_model(path, threads=threads)
         for dname, d in detectors.items():
-            def once():
+
+            def once(m=m, d=d):
                 grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
                 boxes, crops = find_faces(grey, m.preprocessing, detector=d)
                 return m.probabilities(np.stack(crops)) if crops else None
 
             n_faces = len(find_faces(frame, m.preprocessing, detector=d)[0])
             wall, cpu = timed(once, repeats=repeats, inner=5)
-            api, _ = timed(lambda: predict(bgr, model=m, detector=d), repeats=repeats, inner=5)
-            rows.append({"path": name, "detector": dname, "faces": n_faces, "ms": 1e3 * wall, "cpu_ms": 1e3 * cpu,
-                         "api_ms": 1e3 * api})
+            api, _ = timed(lambda m=m, d=d: predict(bgr, model=m, detector=d), repeats=repeats, inner=5)
+            rows.append(
+                {
+                    "path": name,
+                    "detector": dname,
+                    "faces": n_faces,
+                    "ms": 1e3 * wall,
+                    "cpu_ms": 1e3 * cpu,
+                    "api_ms": 1e3 * api,
+                }
+            )
     return rows
 
 
@@ -179,8 +209,18 @@ def startup(image: Path, onnx_path: Path, *, repeats: int) -> dict:
         commands = {
             "python -c 'import torch'": [sys.executable, "-c", "import torch"],
             "mffcnn predict one.jpg": [sys.executable, "-m", "mffcnn", "predict", str(image), "-q", "--output", tmp],
-            "mffcnn predict one.jpg --onnx model.onnx": [sys.executable, "-m", "mffcnn", "predict", str(image), "-q",
-                                                         "--output", tmp, "--onnx", str(onnx_path)],
+            "mffcnn predict one.jpg --onnx model.onnx": [
+                sys.executable,
+                "-m",
+                "mffcnn",
+                "predict",
+                str(image),
+                "-q",
+                "--output",
+                tmp,
+                "--onnx",
+                str(onnx_path),
+            ],
         }
         for name, cmd in commands.items():
             times = []
@@ -221,7 +261,7 @@ def main() -> None:
     peaks = {n: peak_gflops(n, repeats) for n in threads}
     print(f"peak GFLOP/s {peaks}", file=sys.stderr)
 
-    from mffcnn.data.synthetic import generate
+    from mffcnn.data.datasets.synthetic import generate
 
     faces = np.stack([f for f, *_ in generate(subjects=17, per_class=1, seed=7)][:100])  # 100 real-sized crops
     net = network_speed(paths, faces, threads, repeats=repeats)
@@ -243,11 +283,24 @@ def main() -> None:
     rows, best = detector_study(photos, frame, reference, repeats=repeats, quick=args.quick, extra=chosen)
     print(f"detector: fastest safe {best['settings']}; the model's {chosen}", file=sys.stderr)
 
-    e2e = end_to_end(paths, frame, {"OpenCV defaults (640, 1.1, 1/8)": reference,
-                                    "the model's": chosen, "fastest safe": best["settings"]},
-                     threads=1, repeats=repeats)
-    e2e_all = end_to_end({"ONNX Runtime": paths["ONNX Runtime"], "PyTorch": checkpoint}, frame,
-                         {"the model's": chosen}, threads=CORES, repeats=repeats) if CORES > 1 else []
+    e2e = end_to_end(
+        paths,
+        frame,
+        {"OpenCV defaults (640, 1.1, 1/8)": reference, "the model's": chosen, "fastest safe": best["settings"]},
+        threads=1,
+        repeats=repeats,
+    )
+    e2e_all = (
+        end_to_end(
+            {"ONNX Runtime": paths["ONNX Runtime"], "PyTorch": checkpoint},
+            frame,
+            {"the model's": chosen},
+            threads=CORES,
+            repeats=repeats,
+        )
+        if CORES > 1
+        else []
+    )
     image = tmp / "one.jpg"
     cv2.imwrite(str(image), cv2.imread(str(SAMPLE_IMAGE)))
     start = startup(image, paths["ONNX Runtime"], repeats=3 if args.quick else 5)
@@ -262,15 +315,16 @@ def main() -> None:
         "",
         f"{datetime.date.today().isoformat()}, {info['cpu']}, {CORES} cores, torch {info['torch']}, "
         f"onnxruntime {_version('onnxruntime')}, OpenCV {cv2.__version__}; load average {load_start[0]:.1f} at "
-        f"the start, {load_end[0]:.1f} at the end" + (" (**busy machine: wall times are upper bounds**)"
-                                                       if max(load_start[0], load_end[0]) > 0.5 * CORES else "")
+        f"the start, {load_end[0]:.1f} at the end"
+        + (" (**busy machine: wall times are upper bounds**)" if max(load_start[0], load_end[0]) > 0.5 * CORES else "")
         + f". Model: `{checkpoint.name}`, {flops / 1e6:.1f} MFLOPs per face (multiply-add = 2). Medians of "
-          f"{repeats} runs. OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (as the mffcnn command sets it); "
-          "ONNX Runtime without spinning threads (as predict loads it). *CPU ms* is the process's CPU time, "
-          "all threads: on a busy machine it is closer to what a quiet one would take than the wall time.",
+        f"{repeats} runs. OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (as the mffcnn command sets it); "
+        "ONNX Runtime without spinning threads (as predict loads it). *CPU ms* is the process's CPU time, "
+        "all threads: on a busy machine it is closer to what a quiet one would take than the wall time.",
         "",
         "Peak of this machine (2048×2048 float32 matmul): "
-        + ", ".join(f"{peaks[n]:.0f} GFLOP/s at {n} thread{'s' if n > 1 else ''}" for n in threads) + ".",
+        + ", ".join(f"{peaks[n]:.0f} GFLOP/s at {n} thread{'s' if n > 1 else ''}" for n in threads)
+        + ".",
         "",
         "### The network alone (60×60 face crops → probabilities)",
         "",
@@ -279,9 +333,11 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in net:
-        lines.append(f"| {r['path']} | {r['threads']} | {r['b1_ms']:.2f} | {r['b1_cpu_ms']:.2f} | "
-                     f"{r['b100_faces_s']:,.0f} | "
-                     f"{share(r['b100_faces_s'], r['threads'])} | {r['b100_cpu_faces_s']:,.0f} |")
+        lines.append(
+            f"| {r['path']} | {r['threads']} | {r['b1_ms']:.2f} | {r['b1_cpu_ms']:.2f} | "
+            f"{r['b100_faces_s']:,.0f} | "
+            f"{share(r['b100_faces_s'], r['threads'])} | {r['b100_cpu_faces_s']:,.0f} |"
+        )
     fastest = max(net, key=lambda r: r["b100_faces_s"])
     torch1 = min((r for r in net if r["path"] == "PyTorch"), key=lambda r: r["b1_ms"])
     lines += [
@@ -300,16 +356,20 @@ def main() -> None:
         "with more than one (false alarms), *IoU* compares the largest box with the OpenCV-defaults one. "
         "1 thread.",
         "",
-"| max side | scaleFactor | minSize | ms | CPU ms | " + " | ".join(f"{k}: found / extra / IoU" for k in photos) + " |",
+        "| max side | scaleFactor | minSize | ms | CPU ms | "
+        + " | ".join(f"{k}: found / extra / IoU" for k in photos)
+        + " |",
         "|---:|---:|---:|---:|---:|" + "---|" * len(photos),
     ]
     for r in rows:
         d = r["settings"]
         mark = " **(fastest safe)**" if r is best else (" (OpenCV defaults)" if d == reference else "")
         mark += " (the model's)" if d == chosen else ""
-        lines.append(f"| {d.max_side} | {d.scale_factor} | {d.min_size:g}{mark} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
-                     + " | ".join(f"{r[k]}/{len(v)} / {r[k + '_multi']} / {r[k + '_iou']:.2f}"
-                                  for k, v in photos.items()) + " |")
+        lines.append(
+            f"| {d.max_side} | {d.scale_factor} | {d.min_size:g}{mark} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
+            + " | ".join(f"{r[k]}/{len(v)} / {r[k + '_multi']} / {r[k + '_iou']:.2f}" for k, v in photos.items())
+            + " |"
+        )
     lines += [
         "",
         "### End to end: one 640×480 frame with one face (grey → detect → crop → classify)",
@@ -318,11 +378,15 @@ def main() -> None:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in e2e:
-        lines.append(f"| {r['path']} | {r['detector']} | 1 | {r['faces']} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
-                     f"{r['api_ms']:.1f} |")
+        lines.append(
+            f"| {r['path']} | {r['detector']} | 1 | {r['faces']} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
+            f"{r['api_ms']:.1f} |"
+        )
     for r in e2e_all:
-        lines.append(f"| {r['path']} | {r['detector']} | {CORES} | {r['faces']} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
-                     f"{r['api_ms']:.1f} |")
+        lines.append(
+            f"| {r['path']} | {r['detector']} | {CORES} | {r['faces']} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | "
+            f"{r['api_ms']:.1f} |"
+        )
     lines += ["", "Target ≤ 25 ms.", "", "### Start-up (whole process, median)", ""]
     lines += [f"- `{k}`: {v:.2f} s" for k, v in start.items()]
     lines += ["", "Target ≤ 3 s for `mffcnn predict one.jpg`."]
@@ -332,7 +396,7 @@ def main() -> None:
 
 
 def model_config(checkpoint: Path):
-    from mffcnn.train.checkpoint import load_checkpoint
+    from mffcnn.checkpoint import load_checkpoint
 
     return load_checkpoint(checkpoint).config
 

@@ -37,47 +37,46 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from jaffe_photos import jaffe_photos, largest_faces, per_class  # noqa: E402
-from markdown import update_section  # noqa: E402
-
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from jaffe_photos import jaffe_photos, largest_faces, per_class  # noqa: E402
+from markdown import update_section  # noqa: E402
 
+from mffcnn.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
 from mffcnn.data import load_dataset  # noqa: E402
+from mffcnn.data.datasets import DatasetSpec, parse_options  # noqa: E402
 from mffcnn.data.face import PREDICT_DETECTOR, DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.faceset import FaceSet  # noqa: E402
 from mffcnn.data.labels import BASIC6, EXPRESSIONS7, canonical, union  # noqa: E402
 from mffcnn.errors import MffcnnError  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
-from mffcnn.train.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
-from mffcnn.train.cv import make_folds, run_fold  # noqa: E402
-from mffcnn.train.loop import fit, predict_proba  # noqa: E402
+from mffcnn.train.folds import make_folds, run_fold  # noqa: E402
+from mffcnn.train.loop import Training, fit, predict_proba  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
-from mffcnn.transfer import Source, parse_options  # noqa: E402
-
 
 # The terms under which each dataset may be used. The bundled weights are derived from them.
 LICENCES = {
     "ckplus48": "CK+ (Lucey et al. 2010; Kanade et al. 2000): research use only, under the Cohn-Kanade "
-                "database agreement; not for commercial use",
+    "database agreement; not for commercial use",
     "ckplus": "CK+ (Lucey et al. 2010; Kanade et al. 2000): research use only, under the Cohn-Kanade "
-              "database agreement; not for commercial use",
+    "database agreement; not for commercial use",
     "jaffe": "JAFFE (Lyons et al. 1998): non-commercial scientific research only, under the JAFFE terms of use",
     "sfew": "SFEW 2.0 (Dhall et al. 2011/2015): research use only, under the SFEW/EmotiW end user licence agreement",
     "oulu": "Oulu-CASIA (Zhao et al. 2011): research use only, under its licence agreement",
     "fer2013": "FER2013 (Goodfellow et al. 2013): research use (Kaggle challenge terms)",
     "ferplus": "FER+ (Barsoum et al. 2016): labels MIT (Microsoft); its images are FER2013's, research use "
-               "(Kaggle challenge terms)",
+    "(Kaggle challenge terms)",
 }
 NO_PERSON_IDS = {"ferplus", "fer2013"}  # every face its own subject: always trained on, never a test fold
 
+
 def parse_spec(spec: str) -> tuple[str, str, dict]:
-    """NAME:PATH[:key=value,...] → (name, path, options) (mffcnn.transfer.Source.parse)."""
+    """NAME:PATH[:key=value,...] → (name, path, options) (mffcnn.data.datasets.DatasetSpec.parse)."""
     if ":" not in spec:
         raise SystemExit(f"dataset {spec!r} is not NAME:PATH (e.g. ckplus48:../shared/data/ckplus48)")
-    source = Source.parse(spec)
+    source = DatasetSpec.parse(spec)
     return source.dataset, source.root, source.options
 
 
@@ -90,10 +89,17 @@ def unite(sets: list[tuple[str, FaceSet]], classes: list[str]) -> tuple[FaceSet,
         names = [canonical(c) for c in fs.class_names]
         counts = np.bincount(fs.labels, minlength=len(names))
         kept = {c: int(n) for c, n in zip(names, counts) if c in classes}
-        parts.append({"spec": spec, "dataset": fs.name, "images": sum(kept.values()), "class_counts": kept,
-                      "left_out": {c: int(n) for c, n in zip(names, counts) if c not in classes},
-                      "detect_face": fs.preprocessing.detect_face,
-                      "licence": LICENCES.get(fs.name, "see the dataset's own terms")})
+        parts.append(
+            {
+                "spec": spec,
+                "dataset": fs.name,
+                "images": sum(kept.values()),
+                "class_counts": kept,
+                "left_out": {c: int(n) for c, n in zip(names, counts) if c not in classes},
+                "detect_face": fs.preprocessing.detect_face,
+                "licence": LICENCES.get(fs.name, "see the dataset's own terms"),
+            }
+        )
     empty = [c for c, n in united.class_counts().items() if n == 0]
     if empty:
         raise SystemExit(f"no training images of {', '.join(empty)}: choose datasets that have them, or --classes 6")
@@ -123,7 +129,9 @@ def crop_calibration(faces: np.ndarray, detector: DetectorSettings, *, n: int = 
         return {"detected": 0, "tried": len(pick), "margin": 0.0}
     ratio = float(np.median(ratios))
     return {
-        "detected": len(ratios), "tried": len(pick), "box_over_crop": round(ratio, 3),
+        "detected": len(ratios),
+        "tried": len(pick),
+        "box_over_crop": round(ratio, 3),
         "centre_offset": [round(float(v), 3) for v in np.median(offsets, axis=0)],
         "margin": round(max(0.0, (1 / ratio - 1) / 2), 3),
     }
@@ -149,8 +157,11 @@ def cross_eval(model_path: Path, spec: str) -> dict:
         pred = np.array(classes)[probs[rows][:, cols].argmax(1)]
         pred = np.where(found[rows], pred, "")
         truth = [y_true[i] for i in rows]
-        out[tag] = {"n": len(rows), "accuracy": float(np.mean(pred == np.array(truth))),
-                    "per_class": per_class(truth, pred, classes)}
+        out[tag] = {
+            "n": len(rows),
+            "accuracy": float(np.mean(pred == np.array(truth))),
+            "per_class": per_class(truth, pred, classes),
+        }
         if classes == model.class_names:
             break
     return out
@@ -164,9 +175,15 @@ def valid_eval(model, spec: str) -> dict:
     fs = load_dataset(name, path, **options)
     pred = predict_proba(model, fs.preprocessing.faces(fs.images)).argmax(1)
     counts = confusion_counts(fs.labels, pred, len(fs.class_names))
-    return {"spec": spec, "dataset": fs.name, "n": len(fs), "accuracy": float((pred == fs.labels).mean()),
-            "per_class": {c: float(a) for c, a in zip(fs.class_names, per_class_accuracy(counts))},
-            "confusion_matrix": counts.tolist(), "class_names": fs.class_names}
+    return {
+        "spec": spec,
+        "dataset": fs.name,
+        "n": len(fs),
+        "accuracy": float((pred == fs.labels).mean()),
+        "per_class": {c: float(a) for c, a in zip(fs.class_names, per_class_accuracy(counts))},
+        "confusion_matrix": counts.tolist(),
+        "class_names": fs.class_names,
+    }
 
 
 def lab_folds(data: FaceSet, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -175,9 +192,16 @@ def lab_folds(data: FaceSet, k: int, seed: int) -> list[tuple[np.ndarray, np.nda
     lab = np.array([s.split("/", 1)[0] not in NO_PERSON_IDS for s in data.subjects])
     always = np.flatnonzero(~lab)
     lab_idx = np.flatnonzero(lab)
-    sub = FaceSet(name=data.name, class_names=data.class_names, images=data.images[lab_idx],
-                  labels=data.labels[lab_idx], subjects=data.subjects[lab_idx], groups=data.groups[lab_idx],
-                  paths=[data.paths[i] for i in lab_idx], preprocessing=data.preprocessing)
+    sub = FaceSet(
+        name=data.name,
+        class_names=data.class_names,
+        images=data.images[lab_idx],
+        labels=data.labels[lab_idx],
+        subjects=data.subjects[lab_idx],
+        groups=data.groups[lab_idx],
+        paths=[data.paths[i] for i in lab_idx],
+        preprocessing=data.preprocessing,
+    )
     return [(np.concatenate([always, lab_idx[tr]]), lab_idx[te]) for tr, te in make_folds(sub, "subject", k, seed)]
 
 
@@ -191,12 +215,25 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-folds", type=int, default=10, help="subject-independent folds for the estimate (0: none)")
     ap.add_argument("--eval-max-folds", type=int, help="run only the first N folds (a quicker estimate)")
-    ap.add_argument("--cross", action="append", default=[], metavar="NAME:PATH",
-                    help="also test on a dataset not trained on, through predict (jaffe:PATH)")
-    ap.add_argument("--valid", action="append", default=[], metavar="NAME:PATH[:key=value,...]",
-                    help="also test on a held-out split of an aligned dataset (ferplus:PATH:split=valid)")
-    ap.add_argument("--detector", default="", help="changes to the detector settings stored for predict "
-                                                   "(mffcnn.data.face.PREDICT_DETECTOR), key=value,…")
+    ap.add_argument(
+        "--cross",
+        action="append",
+        default=[],
+        metavar="NAME:PATH",
+        help="also test on a dataset not trained on, through predict (jaffe:PATH)",
+    )
+    ap.add_argument(
+        "--valid",
+        action="append",
+        default=[],
+        metavar="NAME:PATH[:key=value,...]",
+        help="also test on a held-out split of an aligned dataset (ferplus:PATH:split=valid)",
+    )
+    ap.add_argument(
+        "--detector",
+        default="",
+        help="changes to the detector settings stored for predict (mffcnn.data.face.PREDICT_DETECTOR), key=value,…",
+    )
     ap.add_argument("--out", default="mffcnn/weights/default.safetensors")
     ap.add_argument("--bench-out", help="also write this run's section of BENCHMARKS.md")
     args = ap.parse_args()
@@ -212,16 +249,17 @@ def main() -> None:
     trained = {fs.name for _, fs in sets}
     for spec in args.cross:  # checked before hours of training, not after
         if parse_spec(spec)[0] in trained:
-            raise SystemExit(f"--cross {spec}: the model is trained on {parse_spec(spec)[0]}; a cross-dataset "
-                             "test needs a dataset it has not seen")
+            raise SystemExit(
+                f"--cross {spec}: the model is trained on {parse_spec(spec)[0]}; a cross-dataset "
+                "test needs a dataset it has not seen"
+            )
     data, parts = unite(sets, classes)
     for p in parts:
         if p["left_out"]:
             print(f"{p['spec']}: left out (not in the {len(classes)} classes): {p['left_out']}", file=sys.stderr)
-    print(f"training set: {len(data)} faces, {dict(zip(classes, np.bincount(data.labels).tolist()))}",
-          file=sys.stderr)
+    print(f"training set: {len(data)} faces, {dict(zip(classes, np.bincount(data.labels).tolist()))}", file=sys.stderr)
 
-    recipe = get_recipe(args.recipe).with_(**parse_options(args.recipe_set))
+    recipe = get_recipe(args.recipe).replace(**parse_options(args.recipe_set))
     recipe = replace(recipe, name=f"{recipe.name}+{args.recipe_set}" if args.recipe_set else recipe.name)
     epochs = args.epochs or epochs_for(recipe, data.name.split("+")[0])
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(classes)))
@@ -233,30 +271,39 @@ def main() -> None:
         folds = lab_folds(data, args.eval_folds, args.seed)[: args.eval_max_folds or None]
         preds, truth, accs = [], [], []
         for k, (tr, te) in enumerate(folds, start=1):
-            r = run_fold(data, x, k, tr, te, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
+            r = run_fold(data, x, k, tr, te, Training(model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed))
             accs.append(r.accuracy)
             preds += r.y_pred
             truth += data.labels[te].tolist()
-            print(f"subject-independent fold {k}/{args.eval_folds}: {100 * r.accuracy:.2f} % "
-                  f"({r.n_test} faces, {r.seconds:.0f} s)", file=sys.stderr)
+            print(
+                f"subject-independent fold {k}/{args.eval_folds}: {100 * r.accuracy:.2f} % "
+                f"({r.n_test} faces, {r.seconds:.0f} s)",
+                file=sys.stderr,
+            )
         names = np.array(classes)
         estimate = {
-            "protocol": "subject-independent", "folds_run": len(folds), "folds": args.eval_folds,
-            "mean_accuracy": float(np.mean(accs)), "std_accuracy": float(np.std(accs)),
+            "protocol": "subject-independent",
+            "folds_run": len(folds),
+            "folds": args.eval_folds,
+            "mean_accuracy": float(np.mean(accs)),
+            "std_accuracy": float(np.std(accs)),
             "fold_accuracies": [round(a, 4) for a in accs],
             "per_class": per_class(names[truth], names[preds], classes),
         }
 
     t0 = time.perf_counter()
-    model = fit(x, y, model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed,
-                on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr, flush=True))
+    training = Training(model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
+    model = fit(
+        x, y, training, on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr)
+    )
     train_seconds = time.perf_counter() - t0
     train_acc = float((predict_proba(model, x).argmax(1) == data.labels).mean())
     valids = [valid_eval(model, spec) for spec in args.valid]
 
     detector = replace(PREDICT_DETECTOR, **parse_options(args.detector))  # predict's, unless told otherwise
-    precropped = np.concatenate([fs.images for _, fs in sets if not fs.preprocessing.detect_face] or
-                                [np.zeros((0, 60, 60), np.uint8)])
+    precropped = np.concatenate(
+        [fs.images for _, fs in sets if not fs.preprocessing.detect_face] or [np.zeros((0, 60, 60), np.uint8)]
+    )
     detected = [fs.preprocessing for _, fs in sets if fs.preprocessing.detect_face]
     if detected:  # datasets cropped by our own detector: predict crops as they were
         calibration = {"from": "the detector-cropped datasets' own margin", "margin": detected[0].margin}
@@ -275,7 +322,7 @@ def main() -> None:
         "scores": {"train_accuracy": train_acc, "subject_cv": estimate, "held_out": valids},
         "crop_calibration": calibration,
         "licence": "The weights are derived from the datasets listed in trained_on, whose terms allow research "
-                   "use only: " + "; ".join(sorted({p["licence"] for p in parts})) + ". mffcnn's code is MIT.",
+        "use only: " + "; ".join(sorted({p["licence"] for p in parts})) + ". mffcnn's code is MIT.",
         "seconds": round(train_seconds, 1),
         "date": datetime.date.today().isoformat(),
         "command": shlex.join(["python", *sys.argv]),
@@ -288,30 +335,41 @@ def main() -> None:
         info["scores"]["cross_dataset"] = crosses
         save_checkpoint(out, Checkpoint(model=model, class_names=classes, preprocessing=preprocessing, info=info))
 
-    lines = [f"## Bundled model (`{info['command']}`)", "",
-             f"{info['date']}, {info['machine']['cpu']} ({info['machine']['cores']} cores), "
-             f"{time.perf_counter() - start:.0f} s in all.", "",
-             "- trained on: " + "; ".join(f"{p['spec'].split(':')[0]} ({p['images']} faces)" for p in parts)
-             + f"; classes: {', '.join(classes)}; recipe {recipe.name}, {epochs} epochs, seed {args.seed}",
-             f"- training accuracy {100 * train_acc:.2f} %; file {out} ({out.stat().st_size / 1e6:.1f} MB)",
-             f"- crop: {calibration}"]
+    lines = [
+        f"## Bundled model (`{info['command']}`)",
+        "",
+        f"{info['date']}, {info['machine']['cpu']} ({info['machine']['cores']} cores), "
+        f"{time.perf_counter() - start:.0f} s in all.",
+        "",
+        "- trained on: "
+        + "; ".join(f"{p['spec'].split(':')[0]} ({p['images']} faces)" for p in parts)
+        + f"; classes: {', '.join(classes)}; recipe {recipe.name}, {epochs} epochs, seed {args.seed}",
+        f"- training accuracy {100 * train_acc:.2f} %; file {out} ({out.stat().st_size / 1e6:.1f} MB)",
+        f"- crop: {calibration}",
+    ]
     if estimate:
-        lines.append(f"- accuracy on unseen people of the lab sets ({estimate['folds_run']} of {estimate['folds']} "
-                     f"subject-independent folds; datasets without person ids in every training part): "
-                     f"{100 * estimate['mean_accuracy']:.2f} % "
-                     f"± {100 * estimate['std_accuracy']:.2f}; per class: "
-                     + ", ".join(f"{c} {100 * a:.1f}" for c, a in estimate["per_class"].items()))
+        lines.append(
+            f"- accuracy on unseen people of the lab sets ({estimate['folds_run']} of {estimate['folds']} "
+            f"subject-independent folds; datasets without person ids in every training part): "
+            f"{100 * estimate['mean_accuracy']:.2f} % "
+            f"± {100 * estimate['std_accuracy']:.2f}; per class: "
+            + ", ".join(f"{c} {100 * a:.1f}" for c, a in estimate["per_class"].items())
+        )
     for v in valids:
-        lines.append(f"- on {v['spec'].split(':')[0]} held out ({v['n']} faces, not trained on): "
-                     f"{100 * v['accuracy']:.2f} %; per class: "
-                     + ", ".join(f"{c} {100 * a:.1f}" for c, a in v["per_class"].items()))
+        lines.append(
+            f"- on {v['spec'].split(':')[0]} held out ({v['n']} faces, not trained on): "
+            f"{100 * v['accuracy']:.2f} %; per class: "
+            + ", ".join(f"{c} {100 * a:.1f}" for c, a in v["per_class"].items())
+        )
     for c in crosses:
         for tag in ("6 classes", "all classes"):
             if tag in c:
                 r = c[tag]
-                lines.append(f"- on {c['dataset']} (not trained on; {c['faces_found']}/{c['photos']} faces found by "
-                             f"Viola-Jones), {tag}: {100 * r['accuracy']:.2f} % of {r['n']}; per class: "
-                             + ", ".join(f"{k} {100 * v:.1f}" for k, v in r["per_class"].items()))
+                lines.append(
+                    f"- on {c['dataset']} (not trained on; {c['faces_found']}/{c['photos']} faces found by "
+                    f"Viola-Jones), {tag}: {100 * r['accuracy']:.2f} % of {r['n']}; per class: "
+                    + ", ".join(f"{k} {100 * v:.1f}" for k, v in r["per_class"].items())
+                )
     body = "\n".join(lines)
     print(body)
     if args.bench_out:

@@ -57,8 +57,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         before = tmp / "before"
-        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(before), args.before], cwd=ROOT, check=True, capture_output=True
+        )
         try:
             runs = [
                 (f"before (`{args.before}`), 1 process", one, before),
@@ -75,30 +76,35 @@ def main() -> None:
 
     base = rows[0][1]
     m = machine_info()
-    body = "\n".join([
-        "## Training speed: CK+48, 10 folds × 25 epochs (`python bench/training_speed.py`)",
-        "",
-        f"Command: `python bench/training_speed.py --data {args.data} --before {args.before}`, "
-        f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each row is the whole "
-        "process `mffcnn cv ckplus48 DATA --protocol random --recipe paper`, from start to exit (dataset read "
-        "without the cache).",
-        "",
-        "| code and processes | wall time | speed-up | mean accuracy % ± std |",
-        "|---|---:|---:|---:|",
-        *[f"| {name} | {s / 60:.1f} min ({s:.0f} s) | {base / s:.2f}× | {100 * r['mean_accuracy']:.2f} ± "
-          f"{100 * r['std_accuracy']:.2f} |" for name, s, r in rows],
-        "",
-        "What changed between before and after: the Patch Branch's CNN runs once on the whole face and its 16 "
-        "patch windows are cut from the result (the same numbers, half the convolution work; "
-        "mffcnn/model/patch_branch.py), and convolutions run in channels_last memory layout (oneDNN's fast path "
-        "on CPU). torch.compile was tried and rejected: 28 s to compile and then slower steps (0.126 s against "
-        "0.066 s per batch of 100). On this 2-core machine torchrun's two processes share the same two cores "
-        "that one process already uses with two threads, so more processes cannot add compute; they pay for "
-        "gradient all-reduce (DDP) or for holding two models and datasets (folds). Accuracies differ between "
-        "rows only by floating-point summation order (two processes on two cores run one thread each, and "
-        "oneDNN adds in another order with another thread count; before/after, also by the changed randomness "
-        "of batch order), within the fold-to-fold spread.",
-    ])
+    body = "\n".join(
+        [
+            "## Training speed: CK+48, 10 folds × 25 epochs (`python bench/training_speed.py`)",
+            "",
+            f"Command: `python bench/training_speed.py --data {args.data} --before {args.before}`, "
+            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each row is the whole "
+            "process `mffcnn cv ckplus48 DATA --protocol random --recipe paper`, from start to exit (dataset read "
+            "without the cache).",
+            "",
+            "| code and processes | wall time | speed-up | mean accuracy % ± std |",
+            "|---|---:|---:|---:|",
+            *[
+                f"| {name} | {s / 60:.1f} min ({s:.0f} s) | {base / s:.2f}× | {100 * r['mean_accuracy']:.2f} ± "
+                f"{100 * r['std_accuracy']:.2f} |"
+                for name, s, r in rows
+            ],
+            "",
+            "What changed between before and after: the Patch Branch's CNN runs once on the whole face and its 16 "
+            "patch windows are cut from the result (the same numbers, half the convolution work; "
+            "mffcnn/model/patch_branch.py), and convolutions run in channels_last memory layout (oneDNN's fast path "
+            "on CPU). torch.compile was tried and rejected: 28 s to compile and then slower steps (0.126 s against "
+            "0.066 s per batch of 100). On this 2-core machine torchrun's two processes share the same two cores "
+            "that one process already uses with two threads, so more processes cannot add compute; they pay for "
+            "gradient all-reduce (DDP) or for holding two models and datasets (folds). Accuracies differ between "
+            "rows only by floating-point summation order (two processes on two cores run one thread each, and "
+            "oneDNN adds in another order with another thread count; before/after, also by the changed randomness "
+            "of batch order), within the fold-to-fold spread.",
+        ]
+    )
     update_section(args.out, "training_speed", body)
     print(body)
 

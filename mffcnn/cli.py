@@ -15,9 +15,7 @@ import sys
 
 from mffcnn.errors import MffcnnError
 
-COMMANDS = [
-    "prepare", "cv", "train", "evaluate", "predict", "export", "ablate", "gradcam", "report", "sfew", "params",
-]
+COMMANDS = ["prepare", "cv", "train", "evaluate", "predict", "export", "ablate", "gradcam", "report", "sfew", "params"]
 
 
 class Parser(argparse.ArgumentParser):

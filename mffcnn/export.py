@@ -21,54 +21,32 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from mffcnn.data.preprocess import NORMALISATIONS, normalise_pixels
+from mffcnn.checkpoint import Checkpoint, load_checkpoint
 from mffcnn.errors import MffcnnError
-from mffcnn.model import MFFCNN
+from mffcnn.predict.backends import DEFAULT_MODEL, InferenceModel, load_backend, resolve_model_path
+from mffcnn.predict.faces import collect_faces
 
 FORMATS = ("onnx", "torchscript")
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".torchscript.pt"}
 TOLERANCE = 1e-4
 OPSET = 17
-INPUT_DOC = ("faces: float32 (batch, 1, S, S), grey pixel values 0-255 of face crops (S = preprocessing.size); "
-             "normalisation is inside the graph. Output probabilities: (batch, classes), in class_names order.")
+INPUT_DOC = (
+    "faces: float32 (batch, 1, S, S), grey pixel values 0-255 of face crops (S = preprocessing.size); "
+    "normalisation is inside the graph. Output probabilities: (batch, classes), in class_names order."
+)
 
 
-class InferenceModel(nn.Module):
-    """Face crops (B, 1, S, S) in 0–255 → class probabilities (B, C): normalisation + MFF-CNN,
-    exactly `model(preprocessing.to_tensor(faces))`."""
-
-    def __init__(self, model: MFFCNN, normalisation: str = "per_image"):
-        super().__init__()
-        if normalisation not in NORMALISATIONS:
-            raise ValueError(f"unknown normalisation {normalisation!r}")
-        self.model = model.eval()
-        self.normalisation = normalisation
-
-    def forward(self, faces: torch.Tensor) -> torch.Tensor:
-        return self.model(normalise_pixels(faces, self.normalisation))
-
-
-def metadata(ckpt) -> dict:
+def metadata(ckpt: Checkpoint) -> dict:
     """What an exported file carries: the checkpoint's description, and how to feed the graph."""
-    from mffcnn.train.checkpoint import FORMAT, VERSION
-
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "config": ckpt.config.to_dict(),
-        "class_names": list(ckpt.class_names),
-        "preprocessing": ckpt.preprocessing.to_dict(),
-        "info": ckpt.info,
-        "input": INPUT_DOC,
-    }
+    return {**ckpt.describe(), "input": INPUT_DOC}
 
 
 @dataclass
@@ -88,11 +66,13 @@ class ExportReport:
         return self.max_abs_diff <= self.tolerance
 
     def line(self) -> str:
-        return (f"{self.format}: {self.path} ({self.size_bytes / 1e6:.2f} MB); parity on {self.faces} "
-                f"face{'' if self.faces == 1 else 's'} at batch "
-                f"sizes {', '.join(map(str, self.batch_sizes))}: max |Δp| = {self.max_abs_diff:.2e} "
-                f"(≤ {self.tolerance:.0e}: {'ok' if self.passed else 'FAILED'}), same label on "
-                f"{100 * self.label_agreement:.1f} % of faces")
+        return (
+            f"{self.format}: {self.path} ({self.size_bytes / 1e6:.2f} MB); parity on {self.faces} "
+            f"face{'' if self.faces == 1 else 's'} at batch "
+            f"sizes {', '.join(map(str, self.batch_sizes))}: max |Δp| = {self.max_abs_diff:.2e} "
+            f"(≤ {self.tolerance:.0e}: {'ok' if self.passed else 'FAILED'}), same label on "
+            f"{100 * self.label_agreement:.1f} % of faces"
+        )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
@@ -103,13 +83,11 @@ def parity_faces(ckpt, images: Sequence[str | Path] | None = None, *, n: int = 6
     pipeline, or else n faces of the synthetic set (drawn in code, the same every time)."""
     size = ckpt.preprocessing.size
     if images:
-        from mffcnn.predict import collect_faces
-
         faces = collect_faces(images, preprocessing=ckpt.preprocessing)
         if len(faces) == 0:
             raise MffcnnError("no face found in the images given for the parity check")
         return faces
-    from mffcnn.data.synthetic import generate
+    from mffcnn.data.datasets.synthetic import generate
 
     per_subject = 6
     subjects = math.ceil(n / per_subject)
@@ -127,9 +105,6 @@ def export(
     opset: int = OPSET,
 ) -> ExportReport:
     """Export a checkpoint (`mffcnn train` output, or None for the bundled model) and check it."""
-    from mffcnn.predict import DEFAULT_MODEL, resolve_model_path
-    from mffcnn.train.checkpoint import load_checkpoint
-
     if format not in FORMATS:
         raise MffcnnError(f"unknown export format {format!r}; choose from {', '.join(FORMATS)}")
     checkpoint = resolve_model_path(checkpoint)
@@ -158,8 +133,10 @@ def export(
     report.seconds = round(seconds, 2)
     if not report.passed:
         out.unlink(missing_ok=True)  # a graph that disagrees with the model must not be used by mistake
-        raise MffcnnError(f"{format} export disagrees with PyTorch: max |Δp| = {report.max_abs_diff:.2e} > "
-                          f"{tolerance:.0e} on {report.faces} faces; the file was removed")
+        raise MffcnnError(
+            f"{format} export disagrees with PyTorch: max |Δp| = {report.max_abs_diff:.2e} > "
+            f"{tolerance:.0e} on {report.faces} faces; the file was removed"
+        )
     return report
 
 
@@ -175,8 +152,13 @@ def _export_onnx(wrapper: nn.Module, example: torch.Tensor, out: Path, meta: dic
         # exports topk/sort/gather of the feature selection (§3.2) with a dynamic batch.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            wrapper, (example,), str(out), dynamo=False, opset_version=opset,
-            input_names=["faces"], output_names=["probabilities"],
+            wrapper,
+            (example,),
+            str(out),
+            dynamo=False,
+            opset_version=opset,
+            input_names=["faces"],
+            output_names=["probabilities"],
             dynamic_axes={"faces": {0: "batch"}, "probabilities": {0: "batch"}},
         )
     model = onnx.load(str(out))
@@ -207,10 +189,8 @@ def _export_torchscript(wrapper: nn.Module, example: torch.Tensor, out: Path, me
 def check_parity(path: str | Path, ckpt, faces: np.ndarray, *, tolerance: float = TOLERANCE) -> ExportReport:
     """Run an exported file (through predict's own loader) and the checkpoint's PyTorch model on the
     same faces, at batch sizes 1, an odd size and all at once, and compare the probabilities."""
-    from mffcnn.predict import load_model
-
     path = Path(path)
-    exported = load_model(path)
+    exported = load_backend(path)
     if exported.class_names != list(ckpt.class_names):
         raise MffcnnError(f"{path} carries class names {exported.class_names}, the checkpoint {ckpt.class_names}")
     with torch.inference_mode():
@@ -223,6 +203,14 @@ def check_parity(path: str | Path, ckpt, faces: np.ndarray, *, tolerance: float 
         worst = max(worst, float(np.abs(got - reference).max()))
         if b == n:
             agree = float((got.argmax(1) == reference.argmax(1)).mean())
-    return ExportReport(path=str(path), format=exported.backend, faces=n, batch_sizes=batch_sizes,
-                        max_abs_diff=worst, label_agreement=agree, tolerance=tolerance,
-                        size_bytes=path.stat().st_size, seconds=0.0)
+    return ExportReport(
+        path=str(path),
+        format=exported.backend,
+        faces=n,
+        batch_sizes=batch_sizes,
+        max_abs_diff=worst,
+        label_agreement=agree,
+        tolerance=tolerance,
+        size_bytes=path.stat().st_size,
+        seconds=0.0,
+    )

@@ -36,35 +36,23 @@ maps go back to their patch's place on the 60×60 face (S=24, stride 12) and are
 patches overlap (each pixel is seen by 1, 2 or 4 patches): a sum would make the centre look four
 times as important only because more patches cover it.
 
-For display every heat map is scaled by its own maximum (Grad-CAM maps have no common unit) and laid
-over the face (`style="overlay"`), or multiplied with it as the paper does (`style="multiply"`).
+The figures are drawn by mffcnn.report.gradcam, and `mffcnn gradcam` runs it all (mffcnn.studies.gradcam).
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from math import isqrt
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mffcnn.errors import MffcnnError, warn
+from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN
 
 MAPS = ("mid", "high", "patch_before", "patch_after")
-MAP_TITLES = {
-    "mid": "mid-level\n(Image Branch, 2nd max-pool)",
-    "high": "high-level\n(Image Branch, 3rd max-pool)",
-    "patch_before": "patches before selection\n(Patch Branch, 2nd max-pool)",
-    "patch_after": "after selection\n(kept vectors only)",
-}
 SCORES = ("logit", "output")
-STYLES = ("overlay", "multiply")
-ROWS_PER_FIGURE = 8
 
 
 @dataclass(frozen=True)
@@ -139,11 +127,7 @@ class GradCAMMaps:
 
 
 def grad_cam(
-    model: MFFCNN,
-    x: torch.Tensor,
-    *,
-    target: int | Sequence[int] | torch.Tensor | None = None,
-    score: str = "logit",
+    model: MFFCNN, x: torch.Tensor, *, target: int | Sequence[int] | torch.Tensor | None = None, score: str = "logit"
 ) -> GradCAMMaps:
     """Grad-CAM of the four Fig. 8 maps for a batch of normalised faces (B, 1, L, L).
 
@@ -191,13 +175,23 @@ def grad_cam(
         "high": place_on_input(coarse["high"], geometry["high"], size),
     }
     for name in ("patch_before", "patch_after"):
-        heatmaps[name] = place_patches(coarse[name], geometry[name], patch_size=cfg.patch_size,
-                                       stride=cfg.patch_stride, size=size)
+        heatmaps[name] = place_patches(
+            coarse[name], geometry[name], patch_size=cfg.patch_size, stride=cfg.patch_stride, size=size
+        )
     return GradCAMMaps(
-        predicted=predicted.detach(), target=tgt, probabilities=out.log_probs.detach().exp(), heatmaps=heatmaps,
-        coarse=coarse, vector_weights=vector_alpha, kept=kept_mask.view(b, n, k), vector_gradients=g_maps,
-        active={"mid": (mid > 0).flatten(1).float().mean(1), "high": (high > 0).flatten(1).float().mean(1),
-                "patch": (maps > 0).flatten(1).float().mean(1)},
+        predicted=predicted.detach(),
+        target=tgt,
+        probabilities=out.log_probs.detach().exp(),
+        heatmaps=heatmaps,
+        coarse=coarse,
+        vector_weights=vector_alpha,
+        kept=kept_mask.view(b, n, k),
+        vector_gradients=g_maps,
+        active={
+            "mid": (mid > 0).flatten(1).float().mean(1),
+            "high": (high > 0).flatten(1).float().mean(1),
+            "patch": (maps > 0).flatten(1).float().mean(1),
+        },
     )
 
 
@@ -231,9 +225,6 @@ def _scores(model: MFFCNN, out, global_feature, kept, target, score: str) -> tup
     logits = model.classifier(torch.cat([global_feature, kept.flatten(1)], dim=1))
     assert torch.allclose(F.log_softmax(logits, 1), out.log_probs, atol=1e-5), "classifier logits drifted"
     return pick(logits), pick(logits)
-
-
-# --------------------------------------------------------------------------- faces and checkpoints
 
 
 @dataclass
@@ -289,295 +280,20 @@ def explain(
     patch_geometry = model_geometry(model)["patch_after"]
     out = []
     for i in range(len(faces)):
-        out.append(GradCAMResult(
-            face=faces[i], source=sources[i] if sources else f"face {i}",
-            label=None if labels is None else labels[i], predicted=int(g.predicted[i]), target=int(g.target[i]),
-            probabilities=g.probabilities[i].numpy(), heatmaps={m: g.heatmaps[m][i].numpy() for m in MAPS},
-            coarse={m: g.coarse[m][i].numpy() for m in MAPS}, vector_weights=g.vector_weights[i].numpy(),
-            kept=g.kept[i].numpy(), patch_geometry=patch_geometry,
-            active={m: float(v[i]) for m, v in g.active.items()},
-        ))
+        out.append(
+            GradCAMResult(
+                face=faces[i],
+                source=sources[i] if sources else f"face {i}",
+                label=None if labels is None else labels[i],
+                predicted=int(g.predicted[i]),
+                target=int(g.target[i]),
+                probabilities=g.probabilities[i].numpy(),
+                heatmaps={m: g.heatmaps[m][i].numpy() for m in MAPS},
+                coarse={m: g.coarse[m][i].numpy() for m in MAPS},
+                vector_weights=g.vector_weights[i].numpy(),
+                kept=g.kept[i].numpy(),
+                patch_geometry=patch_geometry,
+                active={m: float(v[i]) for m, v in g.active.items()},
+            )
+        )
     return out
-
-
-def _class_index(name_or_index: str | int, class_names: list[str]) -> int:
-    if isinstance(name_or_index, int) or str(name_or_index).isdigit():
-        i = int(name_or_index)
-        if not 0 <= i < len(class_names):
-            raise MffcnnError(f"target class {i} out of range; the model has {len(class_names)} classes")
-        return i
-    if name_or_index not in class_names:
-        from difflib import get_close_matches
-
-        close = get_close_matches(str(name_or_index), class_names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise MffcnnError(f"unknown target class {name_or_index!r}{hint}; the model has {', '.join(class_names)}")
-    return class_names.index(name_or_index)
-
-
-def _faces_from_files(paths: Sequence[str | Path], preprocessing) -> tuple[list[np.ndarray], list[str], int]:
-    """Crop every image (files, or image files inside folders) as in training; warn and skip the rest."""
-    from mffcnn.data.face import NoFaceError
-    from mffcnn.data.images import ImageError, is_image_file, read_grey
-
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and is_image_file(f))
-        elif p.exists():
-            files.append(p)
-        else:
-            warn(f"{p}: no such file; skipped")
-    faces, sources, skipped = [], [], len([p for p in map(Path, paths) if not p.exists()])
-    for f in files:
-        try:
-            faces.append(preprocessing.crop(read_grey(f)))
-            sources.append(str(f))
-        except NoFaceError:
-            warn(f"{f}: no face found; skipped")
-            skipped += 1
-        except ImageError as e:
-            warn(f"{f}: {e}; skipped")
-            skipped += 1
-    return faces, sources, skipped
-
-
-def _faces_from_dataset(dataset: str, root, dataset_options: dict | None, ckpt, *, per_class: bool,
-                        indices: Sequence[int] | None, seed: int, verbose: bool):
-    from mffcnn.data import load_dataset
-
-    fs = load_dataset(dataset, root, preprocessing=ckpt.preprocessing, **(dataset_options or {}))
-    if verbose:
-        print(fs.summary.table(), file=sys.stderr)
-    unknown = [c for c in fs.class_names if c not in ckpt.class_names]
-    if unknown:
-        raise MffcnnError(f"the model does not know the class(es) {', '.join(unknown)}; "
-                          f"it has {', '.join(ckpt.class_names)}")
-    if indices:
-        bad = [i for i in indices if not 0 <= i < len(fs)]
-        if bad:
-            raise MffcnnError(f"--index {bad[0]} out of range; {fs.name} has {len(fs)} images (0..{len(fs) - 1})")
-        chosen = list(indices)
-    else:  # one random face per class, as the paper shows "one random sample"; the seed makes it repeatable
-        rng = np.random.default_rng(seed)
-        chosen = [int(rng.choice(np.flatnonzero(fs.labels == c))) for c in range(len(fs.class_names))]
-    labels = [ckpt.class_names.index(fs.class_names[fs.labels[i]]) for i in chosen]
-    return [fs.images[i] for i in chosen], [fs.paths[i] for i in chosen], labels, fs
-
-
-def gradcam(
-    checkpoint: str | Path,
-    images: Sequence[str | Path] = (),
-    *,
-    dataset: str | None = None,
-    root: str | Path | None = None,
-    dataset_options: dict | None = None,
-    per_class: bool = False,
-    indices: Sequence[int] | None = None,
-    target: str | int | None = None,
-    score: str = "logit",
-    style: str = "overlay",
-    seed: int = 0,
-    project: str | Path = "runs",
-    name: str = "exp",
-    verbose: bool = True,
-    command: str | None = None,
-) -> tuple[Path, dict]:
-    """Grad-CAM figures (Fig. 8) of a checkpoint for image files, or for faces of a dataset
-    (one random face per class by default, or the given indices). Writes runs/gradcam/expN/."""
-    from mffcnn import __version__
-    from mffcnn.runs import machine_info, new_run_dir, write_json
-    from mffcnn.train.checkpoint import load_checkpoint
-
-    if style not in STYLES:
-        raise MffcnnError(f"unknown style {style!r}; choose from {', '.join(STYLES)}")
-    if score not in SCORES:
-        raise MffcnnError(f"unknown score {score!r}; choose from {', '.join(SCORES)}")
-    if (per_class or indices) and dataset is None:
-        raise MffcnnError("--per-class and --index choose faces of a --dataset")
-    if not images and dataset is None:
-        raise MffcnnError("gradcam needs image files or --dataset NAME [ROOT]")
-    if images and dataset is not None:
-        raise MffcnnError("give image files or --dataset, not both")
-    if per_class and indices:
-        raise MffcnnError("--per-class and --index exclude each other")
-    ckpt = load_checkpoint(checkpoint)
-    target_index = None if target is None else _class_index(target, ckpt.class_names)
-    skipped = 0
-    if dataset is not None:
-        faces, sources, labels, fs = _faces_from_dataset(dataset, root, dataset_options, ckpt, per_class=per_class,
-                                                         indices=indices, seed=seed, verbose=verbose)
-        data = {"dataset": fs.name, "synthetic": fs.synthetic}
-    else:
-        faces, sources, skipped = _faces_from_files(images, ckpt.preprocessing)
-        labels, data = None, {}
-        if not faces:
-            raise MffcnnError(f"none of the {len(images)} input(s) gave a face")
-    results = explain(ckpt.model, np.stack(faces), preprocessing=ckpt.preprocessing, labels=labels, sources=sources,
-                      target=target_index, score=score)
-    for layer, where in (("patch", "the Patch Branch"), ("high", "the Image Branch (high-level)"),
-                         ("mid", "the Image Branch (mid-level)")):
-        dead = sum(r.active.get(layer, 1.0) == 0 for r in results)
-        if dead:
-            warn(f"{where}: every activation is 0 for {dead} of {len(results)} face(s) — its ReLUs are dead in this "
-                 "model, so its Grad-CAM is empty (the model cannot use that branch; train with a lower --lr)")
-
-    run_dir = new_run_dir(project, "gradcam", name)
-    figures = []
-    for part, start in enumerate(range(0, len(results), ROWS_PER_FIGURE), start=1):
-        path = run_dir / ("gradcam.png" if part == 1 else f"gradcam_{part}.png")
-        plot_gradcam(results[start:start + ROWS_PER_FIGURE], ckpt.class_names, path=path, style=style)
-        figures.append(path.name)
-    patch_figures = []
-    for i, r in enumerate(results, start=1):
-        path = run_dir / f"patches_{i:02d}_{ckpt.class_names[r.label if r.label is not None else r.predicted]}.png"
-        plot_patches(r, ckpt.class_names, path=path, style=style)
-        patch_figures.append(path.name)
-    np.savez_compressed(run_dir / "heatmaps.npz", faces=np.stack(faces),
-                        **{m: np.stack([r.heatmaps[m] for r in results]) for m in MAPS},
-                        vector_weights=np.stack([r.vector_weights for r in results]),
-                        kept=np.stack([r.kept for r in results]))
-    options = {
-        "kind": "gradcam",
-        "command": command or f"mffcnn.gradcam({str(checkpoint)!r}, ...)",
-        "checkpoint": str(checkpoint),
-        "checkpoint_info": {k: ckpt.info.get(k) for k in ("dataset", "synthetic", "epochs", "seed", "scores", "command")},
-        "model": ckpt.config.to_dict(),
-        "class_names": ckpt.class_names,
-        "images": [str(p) for p in images],
-        "dataset": dataset,
-        "root": str(root) if root is not None else None,
-        "dataset_options": dataset_options or {},
-        "per_class": bool(per_class or (dataset is not None and not indices)),
-        "indices": list(indices) if indices else None,
-        "target": target,
-        "score": score,
-        "style": style,
-        "seed": seed,
-        "mffcnn": __version__,
-        "machine": machine_info(),
-    }
-    write_json(run_dir / "options.json", options)
-    summary = {
-        "kind": "gradcam",
-        **data,
-        "checkpoint": str(checkpoint),
-        "class_names": ckpt.class_names,
-        "score": score,
-        "style": style,
-        "skipped": skipped,
-        "figures": figures,
-        "patch_figures": patch_figures,
-        "samples": [r.summary(ckpt.class_names) for r in results],
-    }
-    write_json(run_dir / "results.json", summary)
-    return run_dir, summary
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def normalise_heatmap(h: np.ndarray) -> np.ndarray:
-    top = float(h.max())
-    return h / top if top > 0 else np.zeros_like(h)
-
-
-def render(face: np.ndarray, heat: np.ndarray, style: str = "overlay", alpha: float = 0.5) -> np.ndarray:
-    """Face (H, W) uint8 and heat (H, W) in 0..1 → RGB float image: the heat map over the face
-    (overlay), or the heat map's colours multiplied by the face (multiply, the paper's Fig. 8)."""
-    from matplotlib import colormaps
-
-    colour = colormaps["jet"](np.clip(heat, 0, 1))[..., :3]  # warm = high attention, as in Fig. 8
-    grey = (face.astype(np.float64) / 255.0)[..., None]
-    if style == "multiply":
-        return colour * grey
-    return (1 - alpha) * grey + alpha * colour
-
-
-def _vector_weight_image(ax, r: GradCAMResult) -> None:
-    from matplotlib import colormaps
-
-    w = r.vector_weights
-    limit = float(np.abs(w).max()) or 1.0
-    cmap = colormaps["coolwarm"].with_extremes(bad="black")  # discarded vectors are masked: black
-    ax.imshow(np.ma.masked_array(w, ~r.kept), cmap=cmap, vmin=-limit, vmax=limit, aspect="auto",
-              interpolation="nearest")
-    discarded = ~r.kept
-    top = float(np.abs(w[discarded]).max()) if discarded.any() else 0.0
-    ax.set_xlabel(f"map k (1–{w.shape[1]})", fontsize=7)
-    ax.set_ylabel(f"patch n (1–{w.shape[0]})", fontsize=7)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"α per vector; black: {int(discarded.sum())} discarded\nmax |α| discarded = {top:g}", fontsize=7)
-
-
-def plot_gradcam(results: list[GradCAMResult], class_names: list[str], *, path: str | Path,
-                 style: str = "overlay") -> Path:
-    """Fig. 8: for each face, the input, the four Grad-CAM maps on it, and each kept vector's weight."""
-    from mffcnn.report.figures import plt
-
-    cols = 2 + len(MAPS)
-    fig, axes = plt.subplots(len(results), cols, figsize=(1.75 * cols, 2.05 * len(results) + 0.5), squeeze=False)
-    for row, r in zip(axes, results):
-        truth = f"true {class_names[r.label]} · " if r.label is not None else ""
-        row[0].imshow(r.face, cmap="gray", vmin=0, vmax=255)
-        row[0].set_title(f"{truth}pred {class_names[r.predicted]} ({100 * r.probabilities[r.predicted]:.0f} %)\n"
-                         f"target {class_names[r.target]}", fontsize=7)
-        for ax, m in zip(row[1:], MAPS):
-            ax.imshow(render(r.face, normalise_heatmap(r.heatmaps[m]), style), interpolation="bilinear")
-            ax.set_title(MAP_TITLES[m], fontsize=7)
-            layer = "patch" if m.startswith("patch") else m
-            if r.active.get(layer, 1.0) == 0:
-                ax.text(0.5, 0.5, "all activations 0\n(dead ReLUs)", transform=ax.transAxes, ha="center",
-                        va="center", fontsize=7, color="white", bbox={"facecolor": "black", "alpha": 0.6})
-        _vector_weight_image(row[-1], r)
-        for ax in row[:-1]:
-            ax.axis("off")
-    fig.suptitle("Grad-CAM of MFF-CNN's feature maps (paper Fig. 8); warm = high attention", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
-
-
-def plot_patches(r: GradCAMResult, class_names: list[str], *, path: str | Path, style: str = "overlay") -> Path:
-    """Fig. 8(c): each of the 16 patches with its own Grad-CAM, before and after selection, on one
-    scale per panel so that patches compare; "k/32" is how many of its vectors selection kept."""
-    import cv2
-
-    from mffcnn.report.figures import plt
-
-    n, k = r.kept.shape
-    side = isqrt(n)
-    size = r.face.shape[0]
-    s = 2 * size // (side + 1)  # eq. 2
-    stride = s // 2
-    zoom, gap, title = 4, 6, 14  # pixels: each patch shown 4× with a gap and a line for its label
-    cell = s * zoom
-    # One mosaic image per panel (one axes in all: 32 small axes take seconds to draw).
-    height, width = side * (cell + gap + title), side * (cell + gap)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * width / 80, (height + 30) / 80))
-    for ax, m in zip(axes, ("patch_before", "patch_after")):
-        coarse = torch.from_numpy(r.coarse[m]).float()  # (N, h, w)
-        per_patch = place_on_input(coarse, r.patch_geometry, s).numpy()  # (N, S, S), as on the face
-        top = per_patch.max() or 1.0
-        mosaic = np.ones((height, width, 3))
-        for i in range(n):
-            y, x = divmod(i, side)
-            crop = r.face[y * stride:y * stride + s, x * stride:x * stride + s]
-            tile = render(cv2.resize(crop, (cell, cell), interpolation=cv2.INTER_LINEAR),
-                          cv2.resize(per_patch[i] / top, (cell, cell), interpolation=cv2.INTER_LINEAR), style)
-            top_y, left = y * (cell + gap + title) + title, x * (cell + gap)
-            mosaic[top_y:top_y + cell, left:left + cell] = tile
-            ax.text(left + cell / 2, top_y - 2, f"P{i + 1} · {int(r.kept[i].sum())}/{k}", ha="center", va="bottom",
-                    fontsize=7)
-        ax.imshow(mosaic, interpolation="nearest")
-        ax.set_title("before selection" if m == "patch_before" else "after selection (kept vectors only)",
-                     fontsize=9, fontweight="bold")
-        ax.axis("off")
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93, wspace=0.04)
-    path = Path(path)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path

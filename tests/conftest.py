@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mffcnn.data import synthetic
+from mffcnn.data.datasets import synthetic
 
 torch.set_num_threads(1)  # small tensors: threads cost more than they give, and results stay reproducible
 
@@ -55,8 +55,14 @@ def folder_root(tmp_path) -> Path:
 
 # --- Uncropped photos and dataset trees in each dataset's real layout -------------------------
 
-def face_photo(face: np.ndarray, shape: tuple[int, int] = (240, 320), side: int = 150, background: int = 90,
-               offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+
+def face_photo(
+    face: np.ndarray,
+    shape: tuple[int, int] = (240, 320),
+    side: int = 150,
+    background: int = 90,
+    offset: tuple[int, int] = (0, 0),
+) -> np.ndarray:
     """A synthetic face enlarged to `side` px and pasted on a plain background: an uncropped
     photo that OpenCV's Haar cascade finds a face in (as in CK+, JAFFE, Oulu-CASIA)."""
     h, w = shape
@@ -125,8 +131,14 @@ def make_jaffe(root: Path, *, subjects: int = 3, per_class: int = 2) -> Path:
 
 def make_oulu(root: Path, *, persons: int = 3, frames: int = 4) -> Path:
     """Oulu-CASIA: OriginalImg/VL/Strong/P001/Anger/000.jpeg …, with NI and Weak copies beside it."""
-    folders = {"anger": "Anger", "disgust": "Disgust", "fear": "Fear", "happy": "Happiness", "sadness": "Sadness",
-               "surprise": "Surprise"}
+    folders = {
+        "anger": "Anger",
+        "disgust": "Disgust",
+        "fear": "Fear",
+        "happy": "Happiness",
+        "sadness": "Sadness",
+        "surprise": "Surprise",
+    }
     for face, label, subject, name in synthetic_faces(subjects=persons, per_class=frames):
         k = int(name.rsplit("/", 1)[1])
         person = f"P{int(subject[1:]) + 1:03d}"
@@ -140,8 +152,15 @@ def make_oulu(root: Path, *, persons: int = 3, frames: int = 4) -> Path:
     return root
 
 
-SFEW_FOLDERS = {"anger": "Angry", "disgust": "Disgust", "fear": "Fear", "happy": "Happy", "neutral": "Neutral",
-                "sadness": "Sad", "surprise": "Surprise"}
+SFEW_FOLDERS = {
+    "anger": "Angry",
+    "disgust": "Disgust",
+    "fear": "Fear",
+    "happy": "Happy",
+    "neutral": "Neutral",
+    "sadness": "Sad",
+    "surprise": "Surprise",
+}
 
 
 def make_sfew(root: Path, *, per_class: int = 1, black_val: int = 2) -> Path:
@@ -187,12 +206,20 @@ def make_fer_csv(path: Path, *, per_class: int = 4) -> Path:
 
 def make_fer_folders(root: Path) -> Path:
     """The common FER2013 folder export: train|test/<emotion>/*.jpg, 48×48 grey."""
-    names = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy", "sadness": "sad",
-             "surprise": "surprise"}
+    names = {
+        "anger": "angry",
+        "disgust": "disgust",
+        "fear": "fear",
+        "happy": "happy",
+        "sadness": "sad",
+        "surprise": "surprise",
+    }
     for i, (face, label, subject, name) in enumerate(synthetic_faces(subjects=2, per_class=2)):
         split = "test" if (int(subject[1:]) * 2 + int(name.rsplit("/", 1)[1])) % 4 == 3 else "train"
-        for lab, img in ((names[label], face), *((("neutral", cv2.GaussianBlur(face, (0, 0), 2)),)
-                                                  if label == "happy" else ())):
+        for lab, img in (
+            (names[label], face),
+            *((("neutral", cv2.GaussianBlur(face, (0, 0), 2)),) if label == "happy" else ()),
+        ):
             folder = root / split / lab
             folder.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(folder / f"im{i}.jpg"), cv2.resize(img, (48, 48)))

@@ -5,10 +5,10 @@ import sys
 import torch
 from safetensors.torch import save_file
 
-from mffcnn.data import synthetic
+from mffcnn.data.datasets import synthetic
 from mffcnn.model import MFFCNNConfig
 from mffcnn.train import distributed
-from mffcnn.train.loop import fit
+from mffcnn.train.loop import Training, fit
 from mffcnn.train.recipes import Recipe
 
 RECIPE = Recipe("test", lr=0.001, batch_size=25, flip=True, rotate=5, shift=2)
@@ -17,7 +17,7 @@ RECIPE = Recipe("test", lr=0.001, batch_size=25, flip=True, rotate=5, shift=2)
 def train(dist) -> dict:
     fs = synthetic.load(subjects=3, per_class=3)  # 54 faces: batches of 25, 25, 4 (uneven shares)
     x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)
-    model = fit(x, y, model_config=MFFCNNConfig(), recipe=RECIPE, epochs=2, seed=7, dist=dist)
+    model = fit(x, y, Training(model_config=MFFCNNConfig(), recipe=RECIPE, epochs=2, seed=7, dist=dist))
     return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
 
 

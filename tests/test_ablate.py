@@ -4,23 +4,23 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mffcnn.ablate import ablate, ablation_params, paired_comparison, resume_ablation
 from mffcnn.cli import main
 from mffcnn.errors import MffcnnError
-from mffcnn.model import ABLATIONS
-from mffcnn.train import cv as cv_module
+from mffcnn.model import ABLATIONS, MFFCNNConfig, param_counts
+from mffcnn.studies.ablate import ablate, paired_comparison, resume_ablation
+from mffcnn.train import folds as cv_module
 
 TINY = dict(folds=2, epochs=1, dataset_options={"subjects": 6, "per_class": 2}, verbose=False)
 
 
 def test_ablation_models_have_the_papers_parameter_counts():
-    counts = ablation_params(6)
+    counts = param_counts(MFFCNNConfig(num_classes=6))
     assert list(counts) == list(ABLATIONS)
     assert abs(counts["full"] - 1.21e6) / 1.21e6 < 0.01  # Table 6: 1.21M
     assert round(counts["no_mid_level"] / 1e6, 2) == 0.02  # 0.02M
     assert round(counts["no_joint_tuning"] / 1e6, 2) == 1.21  # 1.21M
     assert abs(counts["no_feature_selection"] - 1.22e6) / 1.22e6 < 0.01  # 1.22M
-    assert ablation_params(7)["full"] > counts["full"]  # the classifiers grow with the classes
+    assert param_counts(MFFCNNConfig(num_classes=7))["full"] > counts["full"]  # the classifiers grow with the classes
 
 
 def test_paired_comparison_matches_scipy():
@@ -52,7 +52,7 @@ def test_ablate_end_to_end(tmp_path):
     run_dir, r = ablate("synthetic", project=tmp_path, **TINY)
     assert run_dir == tmp_path / "ablate" / "exp"
     assert r["protocols"] == ["random", "subject"] and r["ablations"] == list(ABLATIONS)
-    params = ablation_params(6)
+    params = param_counts(MFFCNNConfig(num_classes=6))
     for protocol in ("random", "subject"):
         tests = []
         for a in ABLATIONS:
@@ -69,8 +69,18 @@ def test_ablate_end_to_end(tmp_path):
             assert c["n_folds"] == 2 and c["verdict"] in ("helps", "hurts", "no clear effect")
     assert json.loads((run_dir / "results.json").read_text())["kind"] == "ablate"
     report = (run_dir / "report.md").read_text()
-    for text in ("Table 6", "96.51", "86.00", "96.26", "95.92", "0.02M", "paired t-test", "synthetic",
-                 "subject-independent", "![ablation](ablation.png)"):
+    for text in (
+        "Table 6",
+        "96.51",
+        "86.00",
+        "96.26",
+        "95.92",
+        "0.02M",
+        "paired t-test",
+        "synthetic",
+        "subject-independent",
+        "![ablation](ablation.png)",
+    ):
         assert text in report, text
     assert (run_dir / "ablation.png").stat().st_size > 10_000
 
@@ -100,13 +110,34 @@ def test_interrupted_ablation_resumes_without_redoing_folds(tmp_path, monkeypatc
     resumed_dir, resumed = resume_ablation(project=tmp_path / "run", verbose=False)
     assert resumed_dir == run_dir and calls == [1, 2]  # only no_mid_level's folds
     for a in ("full", "no_mid_level"):
-        assert resumed["results"]["random"][a]["fold_accuracies"] == reference["results"]["random"][a]["fold_accuracies"]
+        assert (
+            resumed["results"]["random"][a]["fold_accuracies"] == reference["results"]["random"][a]["fold_accuracies"]
+        )
     assert resumed["comparisons"] == reference["comparisons"]
 
 
 def test_ablate_command(tmp_path, capsys):
-    code = main(["ablate", "synthetic", "--subjects", "6", "--per-class", "2", "--folds", "2", "--epochs", "1",
-                 "--protocol", "subject", "--ablations", "full,no_feature_selection", "--project", str(tmp_path), "-q"])
+    code = main(
+        [
+            "ablate",
+            "synthetic",
+            "--subjects",
+            "6",
+            "--per-class",
+            "2",
+            "--folds",
+            "2",
+            "--epochs",
+            "1",
+            "--protocol",
+            "subject",
+            "--ablations",
+            "full,no_feature_selection",
+            "--project",
+            str(tmp_path),
+            "-q",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "MFF-CNN without feature vector selection" in out and "(paper: 95.92 %)" in out
@@ -115,11 +146,14 @@ def test_ablate_command(tmp_path, capsys):
     assert r["ablations"] == ["full", "no_feature_selection"] and r["protocols"] == ["subject"]
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["ablate", "synthetic", "--ablations", "full,no_mid"], "unknown ablation"),
-    (["ablate", "--resume"], "no ablation run to resume"),
-    (["ablate"], "needs a dataset"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["ablate", "synthetic", "--ablations", "full,no_mid"], "unknown ablation"),
+        (["ablate", "--resume"], "no ablation run to resume"),
+        (["ablate"], "needs a dataset"),
+    ],
+)
 def test_ablate_user_errors(tmp_path, capsys, argv, expected):
     assert main(argv + ["--project", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -127,8 +161,8 @@ def test_ablate_user_errors(tmp_path, capsys, argv, expected):
 
 
 def test_resume_refuses_a_cv_run(tmp_path):
-    from mffcnn import experiment
+    from mffcnn.studies.cv import cross_validate
 
-    run_dir, _ = experiment.cross_validate("synthetic", project=tmp_path, protocol="random", **TINY)
+    run_dir, _ = cross_validate("synthetic", project=tmp_path, protocol="random", **TINY)
     with pytest.raises(MffcnnError, match="not an ablation run"):
         resume_ablation(run_dir)

@@ -8,7 +8,7 @@ import pytest
 from conftest import face_photo, make_ckplus, make_fer_csv, make_jaffe, make_sfew, synthetic_faces
 
 from mffcnn.cli import main
-from mffcnn.data import ckplus, fer2013, jaffe, sfew
+from mffcnn.data.datasets import ckplus, fer2013, jaffe, sfew
 from mffcnn.data.faceset import UNLABELLED
 from mffcnn.data.images import read_grey
 from mffcnn.data.preprocess import Preprocessing
@@ -42,7 +42,7 @@ def test_jaffe_bad_files_are_counted(jaffe_root, capsys):
     (jaffe_root / "IMG_0001.tiff").write_bytes(good)  # malformed name
     (jaffe_root / "KA-AN1-903.tiff").write_bytes(good)  # malformed name
     (jaffe_root / "README").write_text("JAFFE")  # not an image: a note, not a drop
-    deep = (face_photo(synthetic_faces(1, 1)[0][0], shape=(256, 256), side=160).astype(np.uint16) * 257)
+    deep = face_photo(synthetic_faces(1, 1)[0][0], shape=(256, 256), side=160).astype(np.uint16) * 257
     cv2.imwrite(str(jaffe_root / "KM.HA4.904.tiff"), deep)  # 16-bit TIFF
     cv2.imwrite(str(jaffe_root / "KM.DI4.905.tiff"), np.zeros((256, 256), np.uint8))  # all black
     fs = jaffe.load(jaffe_root, augment=False, preprocessing=WHOLE)
@@ -112,8 +112,10 @@ def test_sfew_rgba_corrupt_and_empty_folders(tmp_path, capsys):
     for p in disgust.iterdir():
         p.unlink()  # empty class folder
     face = cv2.imread(str(next((root / "Train" / "Happy").iterdir())))
-    cv2.imwrite(str(root / "Train" / "Happy" / "Rgba_000000001_00000001.png"),
-                np.dstack([face, np.full(face.shape[:2], 255, np.uint8)]))  # RGBA
+    cv2.imwrite(
+        str(root / "Train" / "Happy" / "Rgba_000000001_00000001.png"),
+        np.dstack([face, np.full(face.shape[:2], 255, np.uint8)]),
+    )  # RGBA
     (root / "Train" / "Sad" / "Broken_000000001_00000001.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
     (root / "Train" / "Sad" / "Thumbs.db").write_bytes(b"\0\1")
     (root / "Train" / "Contempt").mkdir()

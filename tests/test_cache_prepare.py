@@ -90,8 +90,30 @@ def test_cv_uses_the_cache(tmp_path, capsys):
     cache = str(tmp_path / "c")
     assert main(["prepare", "jaffe", str(root), "--no-augment", "--no-face", "whole", "--cache-dir", cache, "-q"]) == 0
     entries = sorted(os.listdir(cache))
-    assert main(["cv", "jaffe", str(root), "--no-augment", "--no-face", "whole", "--cache-dir", cache, "--folds", "3",
-                 "--epochs", "1", "--protocol", "subject", "--project", str(tmp_path / "runs"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "cv",
+                "jaffe",
+                str(root),
+                "--no-augment",
+                "--no-face",
+                "whole",
+                "--cache-dir",
+                cache,
+                "--folds",
+                "3",
+                "--epochs",
+                "1",
+                "--protocol",
+                "subject",
+                "--project",
+                str(tmp_path / "runs"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert sorted(os.listdir(cache)) == entries  # read from the same entry, nothing new prepared
     assert "jaffe subject:" in capsys.readouterr().out
 

@@ -8,14 +8,18 @@ from mffcnn.cli import main
 
 
 def test_cv_end_to_end_on_ckplus48_layout(ckplus48_root, tmp_path, capsys):
-    code = main(["cv", "ckplus48", str(ckplus48_root), "--folds", "3", "--epochs", "1", "--protocol", "subject",
-                 "--project", str(tmp_path), "-q"])
+    code = main(
+        ["cv", "ckplus48", str(ckplus48_root), "--folds", "3", "--epochs", "1", "--project", str(tmp_path), "-q"]
+    )
     assert code == 0
-    out = capsys.readouterr().out
-    assert "ckplus48 subject:" in out and "paper: 98.80 %" in out
-    r = json.loads((tmp_path / "cv" / "exp" / "subject" / "results.json").read_text())
+    lines = capsys.readouterr().out.splitlines()
+    random, subject = (next(line for line in lines if f" {p}:" in line) for p in ("random", "subject"))
+    # The paper's number beside the protocol the paper ran (random folds), not beside the subject-independent one.
+    assert "paper: 98.80 %" in random and "paper" not in subject
+    r = json.loads((tmp_path / "cv" / "exp" / "random" / "results.json").read_text())
     assert r["dataset"] == "ckplus48" and r["paper"]["accuracy"] == pytest.approx(0.988)
     assert len(r["class_names"]) == 6 and sum(f["n_test"] for f in r["folds"]) == 108
+    assert json.loads((tmp_path / "cv" / "exp" / "subject" / "results.json").read_text())["paper"] is None
 
 
 def test_params_prints_counts(capsys):
@@ -53,9 +57,12 @@ def test_typos_get_the_closest_option(capsys):
 
 def test_wrong_layout_as_a_real_process(tmp_path):
     (tmp_path / "cats").mkdir()
-    p = subprocess.run([sys.executable, "-m", "mffcnn", "cv", "ckplus48", str(tmp_path)],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "mffcnn", "cv", "ckplus48", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert p.returncode == 2
-    assert p.stderr.strip() == (f"mffcnn: error: ckplus48: {tmp_path} does not look like CK+48: expected class "
-                                "folders anger/, disgust/, fear/, happy/, sadness/, surprise/ holding "
-                                "S<subject>_<sequence>_<frame>.png")
+    assert p.stderr.strip() == (
+        f"mffcnn: error: ckplus48: {tmp_path} does not look like CK+48: expected class "
+        "folders anger/, disgust/, fear/, happy/, sadness/, surprise/ holding "
+        "S<subject>_<sequence>_<frame>.png"
+    )

@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from mffcnn import experiment
-from mffcnn.data import synthetic
+from mffcnn.data.datasets import synthetic
 from mffcnn.errors import MffcnnError
-from mffcnn.train import cv as cv_module
-from mffcnn.train.cv import make_folds
+from mffcnn.studies.cv import cross_validate, resume
+from mffcnn.train import folds as cv_module
+from mffcnn.train.folds import make_folds
 
 TINY = dict(folds=3, epochs=2, dataset_options={"subjects": 6, "per_class": 2}, verbose=False)
 
@@ -25,13 +25,23 @@ def test_folds_random_and_subject_independent():
 
 
 def test_cv_writes_results_report_and_figure(tmp_path):
-    run_dir, results = experiment.cross_validate("synthetic", project=tmp_path, **TINY)
+    run_dir, results = cross_validate("synthetic", project=tmp_path, **TINY)
     assert run_dir == tmp_path / "cv" / "exp"
     assert [r["protocol"] for r in results] == ["random", "subject"]
     for protocol in ("random", "subject"):
         r = json.loads((run_dir / protocol / "results.json").read_text())
-        for key in ("dataset", "protocol", "class_names", "folds", "mean_accuracy", "std_accuracy",
-                    "per_class_accuracy", "confusion_matrix", "params", "seconds"):
+        for key in (
+            "dataset",
+            "protocol",
+            "class_names",
+            "folds",
+            "mean_accuracy",
+            "std_accuracy",
+            "per_class_accuracy",
+            "confusion_matrix",
+            "params",
+            "seconds",
+        ):
             assert key in r
         assert r["synthetic"] is True and r["dataset"] == "synthetic"
         assert len(r["folds"]) == 3 and all(0 <= f["accuracy"] <= 1 for f in r["folds"])
@@ -40,19 +50,19 @@ def test_cv_writes_results_report_and_figure(tmp_path):
         assert (run_dir / protocol / "confusion.png").stat().st_size > 1000
     report = (run_dir / "report.md").read_text()
     assert "synthetic" in report and "random" in report and "subject" in report
-    run2, _ = experiment.cross_validate("synthetic", project=tmp_path, protocol="random", **TINY)
+    run2, _ = cross_validate("synthetic", project=tmp_path, protocol="random", **TINY)
     assert run2.name == "exp2"  # numbered run folders
 
 
 def test_same_seed_same_results(tmp_path):
-    _, a = experiment.cross_validate("synthetic", project=tmp_path, protocol="random", seed=3, **TINY)
-    _, b = experiment.cross_validate("synthetic", project=tmp_path, protocol="random", seed=3, **TINY)
+    _, a = cross_validate("synthetic", project=tmp_path, protocol="random", seed=3, **TINY)
+    _, b = cross_validate("synthetic", project=tmp_path, protocol="random", seed=3, **TINY)
     assert [f["accuracy"] for f in a[0]["folds"]] == [f["accuracy"] for f in b[0]["folds"]]
     assert a[0]["confusion_matrix"] == b[0]["confusion_matrix"]
 
 
 def test_interrupted_run_resumes_without_redoing_folds(tmp_path, monkeypatch):
-    _, reference = experiment.cross_validate("synthetic", project=tmp_path / "ref", protocol="random", **TINY)
+    _, reference = cross_validate("synthetic", project=tmp_path / "ref", protocol="random", **TINY)
 
     real_run_fold = cv_module.run_fold
     calls = []
@@ -65,17 +75,17 @@ def test_interrupted_run_resumes_without_redoing_folds(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cv_module, "run_fold", crash_on_second)
     with pytest.raises(KeyboardInterrupt):
-        experiment.cross_validate("synthetic", project=tmp_path / "run", protocol="random", **TINY)
+        cross_validate("synthetic", project=tmp_path / "run", protocol="random", **TINY)
     run_dir = tmp_path / "run" / "cv" / "exp"
     assert [p.name for p in sorted((run_dir / "random" / "folds").glob("*.json"))] == ["fold_01.json"]
 
     calls.clear()
     monkeypatch.setattr(cv_module, "run_fold", lambda *a, **k: calls.append(a[2]) or real_run_fold(*a, **k))
-    resumed_dir, resumed = experiment.resume(project=tmp_path / "run", verbose=False)
+    resumed_dir, resumed = resume(project=tmp_path / "run", verbose=False)
     assert resumed_dir == run_dir and calls == [2, 3]  # fold 1 was not redone
     assert [f["accuracy"] for f in resumed[0]["folds"]] == [f["accuracy"] for f in reference[0]["folds"]]
 
 
 def test_resume_without_a_run(tmp_path):
     with pytest.raises(MffcnnError, match="no run to resume"):
-        experiment.resume(project=tmp_path)
+        resume(project=tmp_path)

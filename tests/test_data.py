@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mffcnn.data import ckplus48, folder, load_dataset, synthetic
+from mffcnn.data import load_dataset
+from mffcnn.data.datasets import ckplus48, folder, synthetic
 from mffcnn.data.images import ImageError, read_grey, to_grey_uint8
 from mffcnn.errors import MffcnnError
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from conftest import make_ckplus, make_fer_csv, make_fer_folders, make_jaffe, make_oulu, make_sfew
 
-from mffcnn.data import ckplus, fer2013, jaffe, load_dataset, oulu, sfew
+from mffcnn.data import load_dataset
+from mffcnn.data.datasets import ckplus, fer2013, jaffe, oulu, sfew
 from mffcnn.data.labels import BASIC6, EXPRESSIONS7
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
@@ -34,6 +35,7 @@ def sfew_root(tmp_path_factory):
 
 # --- CK+ original ------------------------------------------------------------------------------
 
+
 def test_ckplus_last_three_frames_of_labelled_basic_sequences(ckplus_root):
     fs = ckplus.load(ckplus_root, preprocessing=WHOLE)
     assert fs.name == "ckplus" and fs.class_names == BASIC6
@@ -50,7 +52,7 @@ def test_ckplus_contempt_and_neutral_on_request(ckplus_root):
     assert fs.class_names == ["anger", "contempt", "disgust", "fear", "happy", "neutral", "sadness", "surprise"]
     counts = fs.class_counts()
     assert counts["contempt"] == 9 and counts["neutral"] == 3 * 7  # the first frame of each used sequence
-    neutral = [p for p, l in zip(fs.paths, fs.labels) if fs.class_names[l] == "neutral"]
+    neutral = [p for p, y in zip(fs.paths, fs.labels) if fs.class_names[y] == "neutral"]
     assert all(p.endswith("00000001.png") for p in neutral)
 
 
@@ -71,6 +73,7 @@ def test_ckplus_wrong_layout(tmp_path):
 
 
 # --- JAFFE -------------------------------------------------------------------------------------
+
 
 def test_jaffe_paper_selection_augmented_by_default(jaffe_root):
     fs = jaffe.load(jaffe_root)
@@ -95,7 +98,7 @@ def test_jaffe_neutral_and_no_augment(jaffe_root):
 
 
 def test_jaffe_subject_folds_keep_copies_and_persons_together(jaffe_root):
-    from mffcnn.train.cv import make_folds
+    from mffcnn.train.folds import make_folds
 
     fs = jaffe.load(jaffe_root, preprocessing=WHOLE)
     for train, test in make_folds(fs, "subject", 3, seed=0):
@@ -110,6 +113,7 @@ def test_jaffe_wrong_layout(tmp_path):
 
 
 # --- Oulu-CASIA --------------------------------------------------------------------------------
+
 
 def test_oulu_vis_strong_last_three_frames(oulu_root):
     fs = oulu.load(oulu_root, preprocessing=WHOLE)
@@ -140,6 +144,7 @@ def test_oulu_wrong_layout(tmp_path):
 
 # --- SFEW 2.0 ----------------------------------------------------------------------------------
 
+
 def test_sfew_splits_names_and_blank_images(sfew_root, capsys):
     train = sfew.load(sfew_root)
     assert train.class_names == EXPRESSIONS7 and not train.preprocessing.detect_face
@@ -167,6 +172,7 @@ def test_sfew_accepts_the_release_nesting_and_a_split_folder(sfew_root, tmp_path
 
 # --- FER2013 -----------------------------------------------------------------------------------
 
+
 def test_fer2013_csv_usage_splits(tmp_path):
     path = make_fer_csv(tmp_path / "fer2013.csv")
     train = fer2013.load(tmp_path)  # the folder holding fer2013.csv
@@ -179,9 +185,10 @@ def test_fer2013_csv_usage_splits(tmp_path):
 
 def test_fer2013_icml_variant_columns(tmp_path):
     lines = make_fer_csv(tmp_path / "a.csv").read_text().splitlines()
-    rows = [l.split(",") for l in lines[1:]]
+    rows = [line.split(",") for line in lines[1:]]
     (tmp_path / "icml_face_data.csv").write_text(
-        "emotion, Usage, pixels\n" + "\n".join(f"{e}, {u}, {p}" for e, p, u in rows) + "\n")
+        "emotion, Usage, pixels\n" + "\n".join(f"{e}, {u}, {p}" for e, p, u in rows) + "\n"
+    )
     assert len(fer2013.load(tmp_path / "icml_face_data.csv", split="all")) == 28
 
 
@@ -203,6 +210,7 @@ def test_fer2013_not_there(tmp_path):
 
 
 # --- through load_dataset ----------------------------------------------------------------------
+
 
 def test_aligned_datasets_skip_detection_and_flags_change_it(sfew_root, jaffe_root):
     assert not load_dataset("sfew", sfew_root).preprocessing.detect_face

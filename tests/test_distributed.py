@@ -8,7 +8,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-from mffcnn import experiment
+from mffcnn.studies.cv import cross_validate
 from mffcnn.train.distributed import SINGLE
 
 HERE = Path(__file__).parent
@@ -16,8 +16,14 @@ HERE = Path(__file__).parent
 
 def torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--standalone", *args], capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=cwd,
+    )
 
 
 def test_ddp_two_processes_equal_one(tmp_path):
@@ -35,16 +41,40 @@ def test_ddp_two_processes_equal_one(tmp_path):
 
 
 def test_cv_folds_spread_over_ranks_equals_one_process(tmp_path):
-    args = ["synthetic", "--subjects", "6", "--per-class", "2", "--folds", "3", "--epochs", "1",
-            "--protocol", "random", "-q", "--device", "cpu"]
+    args = [
+        "synthetic",
+        "--subjects",
+        "6",
+        "--per-class",
+        "2",
+        "--folds",
+        "3",
+        "--epochs",
+        "1",
+        "--protocol",
+        "random",
+        "-q",
+        "--device",
+        "cpu",
+    ]
     p = torchrun("-m", "mffcnn", "cv", *args, "--spread", "folds", "--project", str(tmp_path / "ddp"), cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.count("synthetic [synthetic]  random:") == 1  # only rank 0 prints
     ddp = json.loads((tmp_path / "ddp/cv/exp/random/results.json").read_text())
-    _, (one,) = experiment.cross_validate("synthetic", protocol="random", folds=3, epochs=1, device="cpu",
-                                          dataset_options={"subjects": 6, "per_class": 2},
-                                          project=tmp_path / "one", verbose=False)
+    _, (one,) = cross_validate(
+        "synthetic",
+        protocol="random",
+        folds=3,
+        epochs=1,
+        device="cpu",
+        dataset_options={"subjects": 6, "per_class": 2},
+        project=tmp_path / "one",
+        verbose=False,
+    )
     assert [f["accuracy"] for f in ddp["folds"]] == [f["accuracy"] for f in one["folds"]]
     assert ddp["world_size"] == 2
     assert sorted(p.name for p in (tmp_path / "ddp/cv/exp/random/folds").iterdir()) == [
-        "fold_01.json", "fold_02.json", "fold_03.json"]
+        "fold_01.json",
+        "fold_02.json",
+        "fold_03.json",
+    ]

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mffcnn import predict as lib
+from mffcnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from mffcnn.cli import main
 from mffcnn.data.face import DetectorSettings
 from mffcnn.data.preprocess import Preprocessing
@@ -15,7 +16,6 @@ from mffcnn.errors import MffcnnError
 from mffcnn.export import InferenceModel, export, parity_faces
 from mffcnn.model import MFFCNN, MFFCNNConfig, ablation_config
 from mffcnn.model.selection import select_feature_vectors
-from mffcnn.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
 CLASSES = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
 PRE = Preprocessing(margin=0.1, detector=DetectorSettings(max_side=320, scale_factor=1.2))
@@ -105,8 +105,12 @@ def test_export_errors(ckpt_path, tmp_path, capsys):
 
 def test_cli_export_prints_the_parity_numbers(ckpt_path, tmp_path, capsys):
     out = tmp_path / "cli.torchscript.pt"
-    assert main(["export", str(ckpt_path), "--format", "torchscript", "--out", str(out),
-                 "--images", str(lib.SAMPLE_IMAGE)]) == 0
+    assert (
+        main(
+            ["export", str(ckpt_path), "--format", "torchscript", "--out", str(out), "--images", str(lib.SAMPLE_IMAGE)]
+        )
+        == 0
+    )
     line = capsys.readouterr().out.strip()
     assert line.startswith(f"torchscript: {out}") and "parity on 1 face at" in line and "ok" in line
     assert np.isfinite(lib.load_model(out).probabilities(np.zeros((3, 60, 60), np.uint8))).all()

@@ -6,7 +6,7 @@ import torch
 from conftest import make_ferplus
 
 from mffcnn.data import load_dataset
-from mffcnn.data.ferplus import choose
+from mffcnn.data.datasets.ferplus import choose
 from mffcnn.data.labels import EXPRESSIONS7, relabel, union
 from mffcnn.errors import MffcnnError
 
@@ -21,8 +21,12 @@ def test_majority_keeps_unique_top_votes_and_counts_the_rest(ferplus_root):
     assert fs.class_names == EXPRESSIONS7 and fs.targets is None
     assert fs.class_counts() == {c: 1 for c in EXPRESSIONS7}
     dropped = fs.summary.to_dict()["classes"]["(no label)"]["dropped"]
-    assert dropped == {"tie between top votes": 1, "top vote unknown": 1, "top vote not a face": 1,
-                       "top vote contempt (not among the classes)": 1}
+    assert dropped == {
+        "tie between top votes": 1,
+        "top vote unknown": 1,
+        "top vote not a face": 1,
+        "top vote contempt (not among the classes)": 1,
+    }
     assert any("1 PNGs have no row" in n for n in fs.summary.notes)
     assert len(set(fs.subjects)) == len(fs)  # no person ids: each face its own subject
 
@@ -57,8 +61,8 @@ def test_soft_targets_survive_the_cache_relabel_and_union(ferplus_root, folder_r
     lab = load_dataset("folder", folder_root, cache=False)
     both = union([first, lab], EXPRESSIONS7)
     assert both.targets.shape == (len(both), 7)
-    tail = both.targets[len(first):]  # the folder set's hard labels became one-hot rows
-    assert np.array_equal(tail, np.eye(7, dtype=np.float32)[both.labels[len(first):]])
+    tail = both.targets[len(first) :]  # the folder set's hard labels became one-hot rows
+    assert np.array_equal(tail, np.eye(7, dtype=np.float32)[both.labels[len(first) :]])
 
 
 def test_choose_rules():
@@ -92,9 +96,9 @@ def test_broken_label_rows_and_images_are_warned_and_counted(tmp_path, ferplus_r
 
 def test_training_on_soft_targets_learns_the_votes():
     """Soft targets flow through fit: a model trained on 70/30 votes predicts close to 70/30."""
-    from mffcnn.data import synthetic
+    from mffcnn.data.datasets import synthetic
     from mffcnn.model import MFFCNNConfig
-    from mffcnn.train.loop import fit, predict_proba
+    from mffcnn.train.loop import Training, fit, predict_proba
     from mffcnn.train.recipes import Recipe
 
     fs = synthetic.load(subjects=3, per_class=4)
@@ -102,8 +106,11 @@ def test_training_on_soft_targets_learns_the_votes():
     soft = np.full((n, c), 0.0, np.float32)
     soft[np.arange(n), fs.labels] = 0.7
     soft[np.arange(n), (fs.labels + 1) % c] = 0.3
-    model = fit(fs.preprocessing.faces(fs.images), torch.from_numpy(soft), model_config=MFFCNNConfig(),
-                recipe=Recipe("t", lr=0.003, batch_size=24), epochs=40, seed=0)
+    model = fit(
+        fs.preprocessing.faces(fs.images),
+        torch.from_numpy(soft),
+        Training(model_config=MFFCNNConfig(), recipe=Recipe("t", lr=0.003, batch_size=24), epochs=40, seed=0),
+    )
     p = predict_proba(model, fs.preprocessing.faces(fs.images))
     assert (p.argmax(1) == fs.labels).mean() > 0.9
     second = p[np.arange(n), (fs.labels + 1) % c]

@@ -14,8 +14,11 @@ from mffcnn.data.faceset import Record, build_faceset
 from mffcnn.data.images import ImageError, read_grey, to_grey_uint8
 from mffcnn.data.preprocess import Preprocessing
 
-FUZZ = settings(max_examples=int(os.environ.get("MFFCNN_FUZZ_EXAMPLES", "150")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=int(os.environ.get("MFFCNN_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.int16, np.int32, np.float32, np.float64, np.bool_])
 
 

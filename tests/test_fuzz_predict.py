@@ -17,8 +17,11 @@ from hypothesis.extra.numpy import arrays
 from mffcnn.errors import MffcnnError
 from mffcnn.predict import load_model, predict
 
-FUZZ = settings(max_examples=int(os.environ.get("MFFCNN_FUZZ_EXAMPLES", "40")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=int(os.environ.get("MFFCNN_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 DTYPES = st.sampled_from([np.uint8, np.uint16, np.int16, np.int32, np.float32, np.float64, np.bool_])
 SUFFIXES = st.sampled_from([".png", ".jpg", ".tiff", ".bmp", ".mp4", ".avi", ".txt", ""])
 

@@ -5,15 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from mffcnn import experiment
+from mffcnn.checkpoint import load_checkpoint
 from mffcnn.cli import main
-from mffcnn.data import synthetic
+from mffcnn.data.datasets import synthetic
 from mffcnn.errors import MffcnnError
-from mffcnn.gradcam import (MAPS, Geometry, grad_cam, model_geometry, place_on_input, place_patches,
-                            stack_geometry)
+from mffcnn.gradcam import MAPS, Geometry, grad_cam, model_geometry, place_on_input, place_patches, stack_geometry
 from mffcnn.model import MFFCNN, MFFCNNConfig, ablation_config
 from mffcnn.model.patch_branch import overlap_segmentation
-from mffcnn.train.checkpoint import load_checkpoint
+from mffcnn.studies.train import train
 from mffcnn.train.recipes import get_recipe
 
 
@@ -23,9 +22,15 @@ def checkpoint(tmp_path_factory):
     project = tmp_path_factory.mktemp("gradcam")
     # A fixed recipe, so that the test does not move with the default: lr 0.001 keeps every layer of a
     # model this small and this briefly trained alive.
-    recipe = get_recipe("augmented").with_(lr=0.001, warmup_epochs=0)
-    run_dir, _ = experiment.train("synthetic", epochs=10, recipe=recipe,
-                                  dataset_options={"subjects": 6, "per_class": 3}, project=project, verbose=False)
+    recipe = get_recipe("augmented").replace(lr=0.001, warmup_epochs=0)
+    run_dir, _ = train(
+        "synthetic",
+        epochs=10,
+        recipe=recipe,
+        dataset_options={"subjects": 6, "per_class": 3},
+        project=project,
+        verbose=False,
+    )
     return run_dir / "model.safetensors"
 
 
@@ -158,8 +163,19 @@ def test_gradcam_command_on_files(checkpoint, tmp_path, capsys):
         paths.append(tmp_path / f"face{i}.png")
         cv2.imwrite(str(paths[-1]), face)
     (tmp_path / "broken.png").write_bytes(b"not an image")
-    code = main(["gradcam", str(checkpoint), *map(str, paths), str(tmp_path / "broken.png"), "--target", "happy",
-                 "--project", str(tmp_path / "runs"), "-q"])
+    code = main(
+        [
+            "gradcam",
+            str(checkpoint),
+            *map(str, paths),
+            str(tmp_path / "broken.png"),
+            "--target",
+            "happy",
+            "--project",
+            str(tmp_path / "runs"),
+            "-q",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert "broken.png" in captured.err and "1 input(s) skipped" in captured.out
@@ -174,21 +190,36 @@ def test_gradcam_command_on_files(checkpoint, tmp_path, capsys):
 
 
 def test_gradcam_command_one_face_per_class(checkpoint, tmp_path):
-    code = main(["gradcam", str(checkpoint), "--dataset", "synthetic", "--per-class", "--subjects", "3",
-                 "--project", str(tmp_path), "-q"])
+    code = main(
+        [
+            "gradcam",
+            str(checkpoint),
+            "--dataset",
+            "synthetic",
+            "--per-class",
+            "--subjects",
+            "3",
+            "--project",
+            str(tmp_path),
+            "-q",
+        ]
+    )
     assert code == 0
     r = json.loads((tmp_path / "gradcam" / "exp" / "results.json").read_text())
     assert [s["label"] for s in r["samples"]] == synthetic.CLASSES
     assert r["dataset"] == "synthetic" and r["synthetic"] is True
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["x.png", "--target", "hapy"], "did you mean 'happy'"),
-    ([], "needs image files or --dataset"),
-    (["--index", "3"], "choose faces of a --dataset"),
-    (["--dataset", "synthetic", "--index", "100000"], "out of range"),
-    (["--dataset", "ckplus48", "a", "b"], "at most one folder"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["x.png", "--target", "hapy"], "did you mean 'happy'"),
+        ([], "needs image files or --dataset"),
+        (["--index", "3"], "choose faces of a --dataset"),
+        (["--dataset", "synthetic", "--index", "100000"], "out of range"),
+        (["--dataset", "ckplus48", "a", "b"], "at most one folder"),
+    ],
+)
 def test_gradcam_user_errors(checkpoint, tmp_path, capsys, argv, expected):
     assert main(["gradcam", str(checkpoint), *argv, "--project", str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -196,8 +227,8 @@ def test_gradcam_user_errors(checkpoint, tmp_path, capsys, argv, expected):
 
 
 def test_a_dead_branch_is_reported(checkpoint, faces, tmp_path, capsys):
-    from mffcnn.gradcam import gradcam
-    from mffcnn.train.checkpoint import save_checkpoint
+    from mffcnn.checkpoint import save_checkpoint
+    from mffcnn.studies.gradcam import gradcam
 
     ckpt = load_checkpoint(checkpoint)
     with torch.no_grad():
@@ -207,7 +238,8 @@ def test_a_dead_branch_is_reported(checkpoint, faces, tmp_path, capsys):
     assert g.active["patch"].tolist() == [0, 0, 0] and torch.all(g.active["mid"] > 0)
     assert torch.all(g.coarse["patch_before"] == 0) and torch.all(g.coarse["patch_after"] == 0)
     dead = save_checkpoint(tmp_path / "dead.safetensors", ckpt)
-    _, r = gradcam(dead, dataset="synthetic", dataset_options={"subjects": 2}, indices=[0], project=tmp_path,
-                   verbose=False)
+    _, r = gradcam(
+        dead, dataset="synthetic", dataset_options={"subjects": 2}, indices=[0], project=tmp_path, verbose=False
+    )
     assert "the Patch Branch: every activation is 0 for 1 of 1 face(s)" in capsys.readouterr().err
     assert r["samples"][0]["active_fraction"]["patch"] == 0

@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from mffcnn import predict as lib
+from mffcnn.checkpoint import Checkpoint, save_checkpoint
 from mffcnn.cli import main
-from mffcnn.data.preprocess import Preprocessing
+from mffcnn.data.face import PREDICT_DETECTOR
 from mffcnn.data.labels import EXPRESSIONS7
+from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig
-from mffcnn.train.checkpoint import Checkpoint, save_checkpoint
 
 CLASSES = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
 ASTRONAUT = lib.SAMPLE_IMAGE  # NASA portrait, public domain; the Haar cascade finds its one face
@@ -66,8 +67,11 @@ def test_folder_mixing_good_bad_and_faceless_files(mixed_folder, model, capsys):
     assert (s.files, s.images, s.faces, s.images_without_faces, s.unreadable) == (5, 3, 3, 1, 2)
     assert s.line().startswith("5 files: 3 images; 3 faces; 1 image without a face; 2 unreadable files")
     err = capsys.readouterr().err
-    for name, why in [("broken.jpg", "not a readable image"), ("notes.txt", "not an image or video"),
-                      ("wall.png", "no face found")]:
+    for name, why in [
+        ("broken.jpg", "not a readable image"),
+        ("notes.txt", "not an image or video"),
+        ("wall.png", "no face found"),
+    ]:
         assert f"{name}: {why}" in err
     assert "Traceback" not in err
 
@@ -139,8 +143,10 @@ def test_unreadable_video_is_a_warning_not_a_crash(tmp_path, model, capsys):
     r = lib.predict(tmp_path / "bad.mp4", model=model)
     assert r.results[0].status == "unreadable" and r.summary.unreadable == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"mffcnn: warning: {tmp_path / 'bad.mp4'}: not a readable video (corrupt, or a codec OpenCV "
-                   "cannot decode); skipped"]
+    assert err == [
+        f"mffcnn: warning: {tmp_path / 'bad.mp4'}: not a readable video (corrupt, or a codec OpenCV "
+        "cannot decode); skipped"
+    ]
 
 
 def test_webcam_that_cannot_open_is_one_clear_line(model_path, tmp_path, capsys):
@@ -171,8 +177,20 @@ def test_writers_json_and_csv(mixed_folder, model, tmp_path):
 
 def test_cli_predict_end_to_end(mixed_folder, model_path, tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["predict", str(mixed_folder), "--model", str(model_path), "--output", str(out), "--save",
-                 "--output-format", "csv", "-q"])
+    code = main(
+        [
+            "predict",
+            str(mixed_folder),
+            "--model",
+            str(model_path),
+            "--output",
+            str(out),
+            "--save",
+            "--output-format",
+            "csv",
+            "-q",
+        ]
+    )
     assert code == 0
     stdout = capsys.readouterr().out.strip().splitlines()
     assert stdout[-2].startswith("5 files: 3 images; 3 faces; 1 image without a face; 2 unreadable files")
@@ -183,14 +201,17 @@ def test_cli_predict_end_to_end(mixed_folder, model_path, tmp_path, capsys):
     assert not (out / "notes.png").exists()
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["predict"], "needs an input"),
-    (["predict", "/no/such/photo.jpg"], "does not exist"),
-    (["predict", str(ASTRONAUT), "--model", "/no/model.safetensors"], "does not exist"),
-    (["predict", str(ASTRONAUT), "--batch-size", "0"], "must be at least 1"),
-    (["predict", str(ASTRONAUT), "--min-face", "3"], "--min-face"),
-    (["predict", "webcam:x"], "webcam index must be a number"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["predict"], "needs an input"),
+        (["predict", "/no/such/photo.jpg"], "does not exist"),
+        (["predict", str(ASTRONAUT), "--model", "/no/model.safetensors"], "does not exist"),
+        (["predict", str(ASTRONAUT), "--batch-size", "0"], "must be at least 1"),
+        (["predict", str(ASTRONAUT), "--min-face", "3"], "--min-face"),
+        (["predict", "webcam:x"], "webcam index must be a number"),
+    ],
+)
 def test_cli_user_errors(argv, expected, tmp_path, capsys):
     assert main(argv + ["--output", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -207,7 +228,7 @@ def test_models_that_are_not_ours_give_clear_errors(tmp_path, monkeypatch):
     (tmp_path / "junk.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{tampered header")
     with pytest.raises(MffcnnError, match="not a readable safetensors"):
         lib.load_model(tmp_path / "junk.safetensors")
-    monkeypatch.setattr(lib, "DEFAULT_MODEL", tmp_path / "missing.safetensors")
+    monkeypatch.setattr(lib.backends, "DEFAULT_MODEL", tmp_path / "missing.safetensors")
     with pytest.raises(MffcnnError, match="bundled model is missing"):
         lib.load_model()
 
@@ -231,9 +252,22 @@ def test_bundled_model_script_trains_from_dataset_specs(ckplus48_root, tmp_path)
     repo = Path(__file__).resolve().parent.parent
     out = tmp_path / "m.safetensors"
     p = subprocess.run(
-        [sys.executable, str(repo / "bench" / "train_default_model.py"), f"ckplus48:{ckplus48_root}:contempt=true",
-         "--epochs", "1", "--eval-folds", "3", "--eval-max-folds", "1", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(repo / "bench" / "train_default_model.py"),
+            f"ckplus48:{ckplus48_root}:contempt=true",
+            "--epochs",
+            "1",
+            "--eval-folds",
+            "3",
+            "--eval-max-folds",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"},
     )
     assert p.returncode == 0, p.stderr[-2000:]
@@ -248,7 +282,7 @@ def test_bundled_model_script_trains_from_dataset_specs(ckplus48_root, tmp_path)
 
 def test_small_faces_in_a_group_photo_need_min_face(model, astronaut):
     group = np.tile(cv2.resize(astronaut, (320, 320), interpolation=cv2.INTER_AREA), (3, 4, 1))  # 12 faces of ~62 px
-    tuned = lib.DetectorSettings(max_side=320, scale_factor=1.2)  # the bundled model's: fast, faces ≥ 1/8
+    tuned = PREDICT_DETECTOR  # every trained model's: fast, faces ≥ 1/8
     assert lib.predict(group, model=model, detector=tuned).summary.faces == 0
     small = lib.detector_for_min_face(tuned, 0.03)
     assert small.max_side == 1067 and small.min_size == 0.03

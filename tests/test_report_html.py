@@ -1,16 +1,22 @@
 import base64
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from mffcnn import experiment
-from mffcnn.ablate import ablate
 from mffcnn.cli import main
 from mffcnn.errors import MffcnnError
-from mffcnn.gradcam import gradcam
-from mffcnn.report.browser import check_in_browser, find_browser
+from mffcnn.studies.ablate import ablate
+from mffcnn.studies.cv import cross_validate
+from mffcnn.studies.evaluate import evaluate
+from mffcnn.studies.gradcam import gradcam
+from mffcnn.studies.train import train
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))  # the browser check is a bench tool
+from browser import check_in_browser, find_browser  # noqa: E402
+
 from mffcnn.report.html import build_report, find_runs
 
 TINY = dict(folds=2, epochs=1, dataset_options={"subjects": 6, "per_class": 2}, verbose=False)
@@ -20,14 +26,22 @@ TINY = dict(folds=2, epochs=1, dataset_options={"subjects": 6, "per_class": 2}, 
 def runs(tmp_path_factory, ckplus48_root) -> Path:
     """One run of every kind, tiny, under one project folder; the cv run on a CK+48 tree (the paper has numbers)."""
     project = tmp_path_factory.mktemp("runs")
-    experiment.cross_validate("ckplus48", ckplus48_root, project=project, folds=2, epochs=1, verbose=False)
+    cross_validate("ckplus48", ckplus48_root, project=project, folds=2, epochs=1, verbose=False)
     ablate("synthetic", project=project, ablations=["full", "no_mid_level"], protocol="random", **TINY)
-    train_dir, _ = experiment.train("synthetic", epochs=2, dataset_options={"subjects": 4, "per_class": 2},
-                                    project=project, verbose=False)
-    gradcam(train_dir / "model.safetensors", dataset="synthetic", dataset_options={"subjects": 2}, indices=[0, 7],
-            project=project, verbose=False)
-    experiment.evaluate(train_dir / "model.safetensors", "synthetic", dataset_options={"subjects": 2},
-                        project=project, verbose=False)
+    train_dir, _ = train(
+        "synthetic", epochs=2, dataset_options={"subjects": 4, "per_class": 2}, project=project, verbose=False
+    )
+    gradcam(
+        train_dir / "model.safetensors",
+        dataset="synthetic",
+        dataset_options={"subjects": 2},
+        indices=[0, 7],
+        project=project,
+        verbose=False,
+    )
+    evaluate(
+        train_dir / "model.safetensors", "synthetic", dataset_options={"subjects": 2}, project=project, verbose=False
+    )
     return project
 
 
@@ -70,9 +84,21 @@ def test_report_is_self_contained_with_tables_and_figures(runs, tmp_path):
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert all(h.startswith("#") for h in page.hrefs)  # nothing outside the page
     assert not re.search(r"(src|href)=\"(https?:|file:|/)", text) and "<link" not in text and "<script" not in text
-    for needle in ("Table 2", "98.80", "DCMA-CNN", "Fig. 4", "97.33", "Table 6", "96.51", "Grad-CAM",
-                   "mffcnn.cross_validate(&#x27;ckplus48&#x27;", "subject-independent", "Commands, machines and versions",
-                   "torch", "max |α| discarded"):
+    for needle in (
+        "Table 2",
+        "98.80",
+        "DCMA-CNN",
+        "Fig. 4",
+        "97.33",
+        "Table 6",
+        "96.51",
+        "Grad-CAM",
+        "mffcnn.cross_validate(&#x27;ckplus48&#x27;",
+        "subject-independent",
+        "Commands, machines and versions",
+        "torch",
+        "max |α| discarded",
+    ):
         assert needle in text, needle
 
     md = md_path.read_text()
@@ -115,7 +141,9 @@ def test_report_in_a_real_browser(runs, tmp_path):
     assert check.decoded == check.images >= 6 and check.tables >= 10 and not check.blank
     # and the check can fail: an image that does not decode is caught
     broken = tmp_path / "broken.html"
-    broken.write_text("<!DOCTYPE html><html><body><table><tr><td>1</td></tr></table>"
-                      '<img src="data:image/png;base64,AAAA"></body></html>')
+    broken.write_text(
+        "<!DOCTYPE html><html><body><table><tr><td>1</td></tr></table>"
+        '<img src="data:image/png;base64,AAAA"></body></html>'
+    )
     bad = check_in_browser(broken, tmp_path / "broken.png")
     assert not bad.ok and bad.decoded == 0 and any("decoded" in p for p in bad.problems)

@@ -12,10 +12,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mffcnn.data import synthetic
+from mffcnn.data.datasets import synthetic
 from mffcnn.model import MFFCNNConfig
 from mffcnn.train import loop
-from mffcnn.train.loop import TrainingDiverged, epoch_batches, fit
+from mffcnn.train.loop import Training, TrainingDiverged, epoch_batches, fit
 from mffcnn.train.recipes import Recipe, get_recipe
 
 ROOT = Path(__file__).parent.parent
@@ -44,9 +44,9 @@ def test_epoch_batches_cover_the_data_and_depend_on_seed_and_epoch():
 def test_same_seed_same_weights_other_seed_other_weights():
     x, y = tiny()
     r = Recipe("t", lr=0.001, batch_size=16, flip=True, rotate=10, shift=2)
-    a = fit(x, y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=1)
-    b = fit(x, y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=1)
-    c = fit(x, y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=2)
+    a = fit(x, y, Training(model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=1))
+    b = fit(x, y, Training(model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=1))
+    c = fit(x, y, Training(model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=2))
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k])
     assert any(not torch.equal(v, c.state_dict()[k]) for k, v in a.state_dict().items())
@@ -55,11 +55,11 @@ def test_same_seed_same_weights_other_seed_other_weights():
 def test_resume_from_state_equals_uninterrupted(tmp_path):
     x, y = tiny()
     r = Recipe("t", lr=0.001, batch_size=16, flip=True, shift=2, dropout=0.3)
-    full = fit(x, y, model_config=MFFCNNConfig(dropout=0.3), recipe=r, epochs=4, seed=3)
+    full = fit(x, y, Training(model_config=MFFCNNConfig(dropout=0.3), recipe=r, epochs=4, seed=3))
     state = tmp_path / "state.pt"
-    fit(x, y, model_config=MFFCNNConfig(dropout=0.3), recipe=r, epochs=2, seed=3, state_path=state)
+    fit(x, y, Training(model_config=MFFCNNConfig(dropout=0.3), recipe=r, epochs=2, seed=3), state_path=state)
     assert torch.load(state, weights_only=True)["epoch"] == 1
-    resumed = fit(x, y, model_config=MFFCNNConfig(dropout=0.3), recipe=r, epochs=4, seed=3, state_path=state)
+    resumed = fit(x, y, Training(model_config=MFFCNNConfig(dropout=0.3), recipe=r, epochs=4, seed=3), state_path=state)
     for k, v in full.state_dict().items():
         assert torch.equal(v, resumed.state_dict()[k]), k
 
@@ -67,17 +67,22 @@ def test_resume_from_state_equals_uninterrupted(tmp_path):
 def test_nan_loss_stops_with_epoch_and_batch_and_keeps_last_good_state(tmp_path, monkeypatch):
     x, y = tiny()
     calls = {"n": 0}
-    real_augment = loop.augment
+    real_jitter = loop.jitter
 
     def poisoned(xb, draws, recipe):
         calls["n"] += 1
-        out = real_augment(xb, draws, recipe)
+        out = real_jitter(xb, draws, recipe)
         return out * float("nan") if calls["n"] == 8 else out  # batch 2 of epoch 3 (3 batches per epoch)
 
-    monkeypatch.setattr(loop, "augment", poisoned)
+    monkeypatch.setattr(loop, "jitter", poisoned)
     state = tmp_path / "state.pt"
     with pytest.raises(TrainingDiverged, match=r"epoch 3, batch 2.*last good state \(epoch 2\)"):
-        fit(x, y, model_config=MFFCNNConfig(), recipe=Recipe("t", batch_size=16), epochs=5, seed=0, state_path=state)
+        fit(
+            x,
+            y,
+            Training(model_config=MFFCNNConfig(), recipe=Recipe("t", batch_size=16), epochs=5, seed=0),
+            state_path=state,
+        )
     good = torch.load(state, weights_only=True)
     assert good["epoch"] == 1 and all(torch.isfinite(v).all() for v in good["model"].values())
 
@@ -86,20 +91,45 @@ def test_damaged_state_file_is_a_clear_error(tmp_path):
     x, y = tiny()
     (tmp_path / "state.pt").write_bytes(b"garbage")
     with pytest.raises(Exception, match="cannot resume from"):
-        fit(x, y, model_config=MFFCNNConfig(), recipe=Recipe("t"), epochs=1, seed=0, state_path=tmp_path / "state.pt")
+        fit(
+            x,
+            y,
+            Training(model_config=MFFCNNConfig(), recipe=Recipe("t"), epochs=1, seed=0),
+            state_path=tmp_path / "state.pt",
+        )
 
 
 def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     """A real process is killed (SIGKILL) mid-way, then `mffcnn train --resume` finishes it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    args = [sys.executable, "-m", "mffcnn", "train", "synthetic", "--subjects", "3", "--per-class", "4",
-            "--epochs", "6", "--recipe", "paper", "--lr", "0.001", "--device", "cpu", "-q"]
-    ref = subprocess.run(args + ["--project", str(tmp_path / "ref")], env=env, capture_output=True, text=True,
-                         timeout=600)
+    args = [
+        sys.executable,
+        "-m",
+        "mffcnn",
+        "train",
+        "synthetic",
+        "--subjects",
+        "3",
+        "--per-class",
+        "4",
+        "--epochs",
+        "6",
+        "--recipe",
+        "paper",
+        "--lr",
+        "0.001",
+        "--device",
+        "cpu",
+        "-q",
+    ]
+    ref = subprocess.run(
+        args + ["--project", str(tmp_path / "ref")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert ref.returncode == 0, ref.stderr
 
-    proc = subprocess.Popen(args + ["--project", str(tmp_path / "run")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args + ["--project", str(tmp_path / "run")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     state = tmp_path / "run/train/exp/state.pt"
     deadline = time.time() + 300
     while not state.exists() and time.time() < deadline and proc.poll() is None:
@@ -110,8 +140,13 @@ def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     killed_after = torch.load(state, weights_only=True)["epoch"]
     assert killed_after < 5  # it really stopped mid-way
 
-    res = subprocess.run([sys.executable, "-m", "mffcnn", "train", "--resume", "--project", str(tmp_path / "run"),
-                          "-q"], env=env, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-m", "mffcnn", "train", "--resume", "--project", str(tmp_path / "run"), "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     a = load_file(tmp_path / "ref/train/exp/model.safetensors")
     b = load_file(tmp_path / "run/train/exp/model.safetensors")
@@ -145,7 +180,7 @@ def test_uint8_faces_train_exactly_as_float_input():
     fs = synthetic.load(subjects=2, per_class=3)
     y = torch.from_numpy(fs.labels)
     r = Recipe("t", lr=0.001, batch_size=16)
-    a = fit(fs.preprocessing.to_tensor(fs.images), y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=4)
-    b = fit(fs.preprocessing.faces(fs.images), y, model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=4)
+    a = fit(fs.preprocessing.to_tensor(fs.images), y, Training(model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=4))
+    b = fit(fs.preprocessing.faces(fs.images), y, Training(model_config=MFFCNNConfig(), recipe=r, epochs=2, seed=4))
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k])

@@ -6,18 +6,25 @@ import numpy as np
 import pytest
 from conftest import make_jaffe, make_sfew
 
+from mffcnn.checkpoint import load_checkpoint
 from mffcnn.cli import main
-from mffcnn.data import synthetic
+from mffcnn.data.datasets import DatasetSpec, synthetic
 from mffcnn.data.labels import EXPRESSIONS7, canonical, relabel, union
 from mffcnn.errors import MffcnnError
 from mffcnn.report.html import find_runs, render_markdown, report_blocks
-from mffcnn.train.checkpoint import load_checkpoint
-from mffcnn.transfer import Source, sfew_protocol
+from mffcnn.studies.sfew import sfew_protocol
 
 
 def test_every_datasets_names_map_to_ours():
-    for spelling, ours in [("Angry", "anger"), ("Sad", "sadness"), ("Happiness", "happy"), ("SURPRISE", "surprise"),
-                           ("neutral", "neutral"), ("FE", "fear"), ("disgusted", "disgust")]:
+    for spelling, ours in [
+        ("Angry", "anger"),
+        ("Sad", "sadness"),
+        ("Happiness", "happy"),
+        ("SURPRISE", "surprise"),
+        ("neutral", "neutral"),
+        ("FE", "fear"),
+        ("disgusted", "disgust"),
+    ]:
         assert canonical(spelling) == ours
     assert canonical("Contempt") == "contempt" and canonical("bored") is None
 
@@ -46,24 +53,32 @@ def sfew_root(tmp_path_factory):
 
 
 def test_sfew_protocol_end_to_end(sfew_root, tmp_path):
-    tiny = Source("synthetic", None, {"subjects": 2, "per_class": 1})
-    run_dir, r = sfew_protocol(sfew_root, pretrain=[tiny], pretrain_epochs=1, epochs=1, project=tmp_path,
-                               verbose=False, baseline=True)
+    tiny = DatasetSpec("synthetic", None, {"subjects": 2, "per_class": 1})
+    run_dir, r = sfew_protocol(
+        sfew_root, pretrain=[tiny], pretrain_epochs=1, epochs=1, project=tmp_path, verbose=False, baseline=True
+    )
     assert r["n_train"] == 28 and r["n_val"] == 28 and r["val_dropped"] == 2
     assert r["class_names"] == EXPRESSIONS7 and len(r["confusion_matrix"]) == 7
     assert sum(map(sum, r["confusion_matrix"])) == 28 and 0 <= r["accuracy"] <= 1
     assert r["paper"]["accuracy"] == pytest.approx(0.4083) and "baseline" in r
     assert r["pretraining"]["n_images"] == 12 and r["pretraining"]["class_counts"]["neutral"] == 0
-    for f in ("results.json", "report.md", "confusion.png", "options.json", "model.safetensors",
-              "pretrained.safetensors"):
+    for f in (
+        "results.json",
+        "report.md",
+        "confusion.png",
+        "options.json",
+        "model.safetensors",
+        "pretrained.safetensors",
+    ):
         assert (run_dir / f).exists(), f
     report = (run_dir / "report.md").read_text()
     assert "40.83" in report and "Oulu-CASIA, which the paper also used, was not part of it" in report
     ckpt = load_checkpoint(run_dir / "model.safetensors")
     assert ckpt.class_names == EXPRESSIONS7 and not ckpt.preprocessing.detect_face
     # fine-tuning can start from the saved pretrained model instead of pretraining again
-    _, again = sfew_protocol(sfew_root, init=run_dir / "pretrained.safetensors", epochs=1, project=tmp_path,
-                             verbose=False)
+    _, again = sfew_protocol(
+        sfew_root, init=run_dir / "pretrained.safetensors", epochs=1, project=tmp_path, verbose=False
+    )
     assert again["accuracy"] == pytest.approx(r["accuracy"])  # same start, same seed: same model
 
     # `mffcnn report` shows it beside the paper's Table 5 and Fig. 7, as an SFEW run, not a training run
@@ -83,8 +98,21 @@ def test_sfew_protocol_errors(sfew_root, tmp_path):
 
 def test_sfew_command_with_jaffe_neutral(sfew_root, tmp_path, capsys):
     jaffe_root = make_jaffe(tmp_path / "jaffe", subjects=2, per_class=1)
-    code = main(["sfew", str(sfew_root), "--pretrain", f"jaffe:{jaffe_root}", "--pretrain-epochs", "1",
-                 "--epochs", "1", "--project", str(tmp_path / "runs"), "-q"])
+    code = main(
+        [
+            "sfew",
+            str(sfew_root),
+            "--pretrain",
+            f"jaffe:{jaffe_root}",
+            "--pretrain-epochs",
+            "1",
+            "--epochs",
+            "1",
+            "--project",
+            str(tmp_path / "runs"),
+            "-q",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "SFEW 2.0 Val:" in out and "(paper: 40.83 %)" in out

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
+from mffcnn.checkpoint import Checkpoint, save_checkpoint
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig, ablation_config
-from mffcnn.train.checkpoint import Checkpoint, save_checkpoint
 from mffcnn.train.warm_start import check_people, trained_on, warm_start
 
 SEVEN = ["anger", "disgust", "fear", "happy", "neutral", "sadness", "surprise"]
@@ -15,8 +15,12 @@ SIX = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
 
 def checkpoint(classes=SEVEN, info=None) -> Checkpoint:
     torch.manual_seed(0)
-    return Checkpoint(model=MFFCNN(MFFCNNConfig(num_classes=len(classes))), class_names=list(classes),
-                      preprocessing=Preprocessing(), info=info or {"dataset": "ferplus"})
+    return Checkpoint(
+        model=MFFCNN(MFFCNNConfig(num_classes=len(classes))),
+        class_names=list(classes),
+        preprocessing=Preprocessing(),
+        info=info or {"dataset": "ferplus"},
+    )
 
 
 def test_same_classes_load_everything():
@@ -63,16 +67,27 @@ def test_people_of_the_test_set_must_not_be_in_pretraining():
 
 
 def test_cv_with_init_runs_and_records_it(tmp_path, folder_root):
-    from mffcnn.experiment import cross_validate
+    from mffcnn.studies.cv import cross_validate
 
     path = save_checkpoint(tmp_path / "pre.safetensors", checkpoint(info={"dataset": "folder:faces"}))
-    run_dir, results = cross_validate("synthetic", protocol="subject", folds=2, epochs=1, init=path,
-                                      dataset_options={"subjects": 4, "per_class": 2}, project=tmp_path,
-                                      verbose=False)
+    run_dir, results = cross_validate(
+        "synthetic",
+        protocol="subject",
+        folds=2,
+        epochs=1,
+        init=path,
+        dataset_options={"subjects": 4, "per_class": 2},
+        project=tmp_path,
+        verbose=False,
+    )
     import json
 
     options = json.loads((run_dir / "options.json").read_text())
     assert options["init"] == str(path) and options["init_report"]["carried"] == SIX
     with pytest.raises(MffcnnError, match="holds the people"):
-        cross_validate("synthetic", init=save_checkpoint(tmp_path / "syn.safetensors", checkpoint(
-            info={"dataset": "synthetic"})), project=tmp_path, verbose=False)
+        cross_validate(
+            "synthetic",
+            init=save_checkpoint(tmp_path / "syn.safetensors", checkpoint(info={"dataset": "synthetic"})),
+            project=tmp_path,
+            verbose=False,
+        )

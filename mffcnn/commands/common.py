@@ -14,22 +14,37 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
         p.add_argument("dataset", choices=list(DATASETS), nargs="?" if optional else None, help="dataset layout")
         p.add_argument("root", nargs="?", help="dataset folder (none for synthetic; fer2013 also takes the csv)")
     g = p.add_argument_group("dataset options (each applies to the datasets named)")
-    g.add_argument("--contempt", action="store_true", default=None,
-                   help="ckplus, ckplus48, ferplus: add the contempt class")
-    g.add_argument("--neutral", action="store_true", default=None,
-                   help="jaffe: add the 30 neutral photos; ckplus: each sequence's first frame as neutral")
-    g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="jaffe (on by default, as the paper), folder (off): each photo in 8 versions "
-                        "(mirror, ±5°, ±10°, ±15°, §4.1)")
+    g.add_argument(
+        "--contempt", action="store_true", default=None, help="ckplus, ckplus48, ferplus: add the contempt class"
+    )
+    g.add_argument(
+        "--neutral",
+        action="store_true",
+        default=None,
+        help="jaffe: add the 30 neutral photos; ckplus: each sequence's first frame as neutral",
+    )
+    g.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="jaffe (on by default, as the paper), folder (off): each photo in 8 versions "
+        "(mirror, ±5°, ±10°, ±15°, §4.1)",
+    )
     g.add_argument("--frames", type=int, help="ckplus, oulu: the last N frames of each sequence (3)")
     g.add_argument("--camera", choices=["vis", "nir"], help="oulu: camera (vis)")
     g.add_argument("--light", choices=["strong", "weak", "dark"], help="oulu: illumination (strong = normal)")
-    g.add_argument("--split", choices=["train", "val", "valid", "test", "all"],
-                   help="sfew: train (default), val, all; fer2013: train (default, Training), val (PublicTest), "
-                        "test (PrivateTest), all; ferplus: train (default, FER2013Train), valid (= val), test, all")
-    g.add_argument("--labels", choices=["majority", "votes"],
-                   help="ferplus: the unique top vote (default; ties, unknown and not-a-face dropped) or the "
-                        "annotators' vote distribution as a soft target")
+    g.add_argument(
+        "--split",
+        choices=["train", "val", "valid", "test", "all"],
+        help="sfew: train (default), val, all; fer2013: train (default, Training), val (PublicTest), "
+        "test (PrivateTest), all; ferplus: train (default, FER2013Train), valid (= val), test, all",
+    )
+    g.add_argument(
+        "--labels",
+        choices=["majority", "votes"],
+        help="ferplus: the unique top vote (default; ties, unknown and not-a-face dropped) or the "
+        "annotators' vote distribution as a soft target",
+    )
     g.add_argument("--subject-regex", help="folder: regex whose group 'subject' (or 1) is the person in a file name")
     g.add_argument("--subjects", type=int, help="synthetic: number of people (30)")
     g.add_argument("--per-class", type=int, help="synthetic: faces per person and class (5)")
@@ -37,21 +52,40 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
     add_face_args(p)
 
 
+def add_folds_args(p: argparse.ArgumentParser) -> None:
+    """The cross-validation's protocols and number of folds (cv, ablate)."""
+    p.add_argument(
+        "--protocol",
+        choices=["random", "subject", "both"],
+        default="both",
+        help="random folds (paper), subject-independent folds, or both (default)",
+    )
+    p.add_argument("--folds", type=int, default=10)
+
+
 def add_face_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face cropping (Viola-Jones, §4.1)")
-    g.add_argument("--detect-face", action=argparse.BooleanOptionalAction, default=None,
-                   help="find the face with Viola-Jones and crop it (default: on for ckplus, jaffe, oulu; "
-                        "off for the aligned ckplus48, sfew, fer2013, and for folder and synthetic)")
+    g.add_argument(
+        "--detect-face",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="find the face with Viola-Jones and crop it (default: on for ckplus, jaffe, oulu; "
+        "off for the aligned ckplus48, sfew, fer2013, and for folder and synthetic)",
+    )
     g.add_argument("--margin", type=float, help="grow the face box by this fraction of its side on every side (0)")
-    g.add_argument("--no-face", choices=["skip", "whole"],
-                   help="when no face is found: skip the image (default; counted) or use the whole image")
+    g.add_argument(
+        "--no-face",
+        choices=["skip", "whole"],
+        help="when no face is found: skip the image (default; counted) or use the whole image",
+    )
     g = p.add_argument_group("dataset cache")
-    g.add_argument("--cache-dir", help="where prepared datasets are cached (default: $MFFCNN_CACHE_DIR or "
-                                       "~/.cache/mffcnn)")
+    g.add_argument(
+        "--cache-dir", help="where prepared datasets are cached (default: $MFFCNN_CACHE_DIR or ~/.cache/mffcnn)"
+    )
     g.add_argument("--no-cache", action="store_true", help="read and crop the dataset afresh; store nothing")
 
 
-def dataset_options(args) -> dict:
+def dataset_options_from(args) -> dict:
     """The dataset options the user gave (None = not given; the loader checks they apply)."""
     from mffcnn.errors import MffcnnError
 
@@ -83,19 +117,54 @@ def face_options(args) -> dict:
     }
 
 
-def add_training_args(p: argparse.ArgumentParser) -> None:
+def add_training_args(
+    p: argparse.ArgumentParser, *, epochs_help: str | None = None, init_help: str | None = None
+) -> None:
+    """The options of StudyOptions that say how to train (study_options reads them back)."""
     from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES
 
-    p.add_argument("--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE,
-                   help=f"training recipe (default: {DEFAULT_RECIPE}; 'paper' is §4.2 exactly)")
-    p.add_argument("--epochs", type=int, help="default: the paper's for the dataset (25 for CK+)")
+    p.add_argument(
+        "--recipe",
+        choices=list(RECIPES),
+        default=DEFAULT_RECIPE,
+        help=f"training recipe (default: {DEFAULT_RECIPE}; 'paper' is §4.2 exactly)",
+    )
+    p.add_argument("--epochs", type=int, help=epochs_help or "default: the paper's for the dataset (25 for CK+)")
     p.add_argument("--lr", type=float, help="initial learning rate")
-    p.add_argument("--seed", type=int, default=0, help="fixes data order, augmentation and initial weights")
+    p.add_argument("--seed", type=int, default=0, help="fixes data order, jitter and initial weights")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: cuda if present")
-    p.add_argument("--amp", action="store_true", help="mixed precision (bfloat16 on CPU, float16 on GPU)")
-    p.add_argument("--init", metavar="CHECKPOINT",
-                   help="start from this checkpoint's weights (pretrain → fine-tune): every weight that fits is "
-                        "loaded, classifier rows by class name; it must not have been trained on the test people")
+    p.add_argument(
+        "--amp",
+        action="store_true",
+        help="mixed precision (bfloat16; float16 with loss scaling on GPUs without bfloat16)",
+    )
+    p.add_argument(
+        "--init",
+        metavar="CHECKPOINT",
+        help=init_help
+        or "start from this checkpoint's weights (pretrain → fine-tune): every weight that "
+        "fits is loaded, classifier rows by class name; it must not have been trained "
+        "on the test people",
+    )
+
+
+def study_options(args):
+    """The StudyOptions of a training mode's arguments (add_training_args, add_run_args)."""
+    from mffcnn.studies._run import StudyOptions
+
+    return StudyOptions(
+        recipe=args.recipe,
+        epochs=args.epochs,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+        amp=args.amp,
+        init=args.init,
+        project=args.project,
+        name=args.name,
+        verbose=not args.quiet,
+        command=command_line(),
+    )
 
 
 def add_run_args(p: argparse.ArgumentParser) -> None:

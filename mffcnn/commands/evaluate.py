@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mffcnn.commands.common import add_dataset_args, add_run_args, dataset_options
+from mffcnn.commands.common import add_dataset_args, add_run_args, dataset_options_from
 
 
 def register(sub) -> None:
@@ -14,10 +14,17 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from mffcnn import experiment
+    from mffcnn.studies.evaluate import evaluate
 
-    run_dir, r = experiment.evaluate(args.checkpoint, args.dataset, args.root, dataset_options=dataset_options(args),
-                                     project=args.project, name=args.name, verbose=not args.quiet)
+    run_dir, r = evaluate(
+        args.checkpoint,
+        args.dataset,
+        args.root,
+        dataset_options=dataset_options_from(args),
+        project=args.project,
+        name=args.name,
+        verbose=not args.quiet,
+    )
     print(f"{r['dataset']}: accuracy {100 * r['accuracy']:.2f} % on {r['n_images']} images")
     for c, a in r["per_class_accuracy"].items():
         print(f"  {c:<10} {100 * a:6.2f} %")

@@ -8,8 +8,12 @@ def register(sub) -> None:
     p.add_argument("checkpoint", nargs="?", help="a model.safetensors from mffcnn train (default: the bundled model)")
     p.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
     p.add_argument("--out", help="output file (default: beside the checkpoint, .onnx or .torchscript.pt)")
-    p.add_argument("--images", nargs="+", metavar="IMAGE",
-                   help="check parity on the faces of these photos (default: 60 synthetic faces)")
+    p.add_argument(
+        "--images",
+        nargs="+",
+        metavar="IMAGE",
+        help="check parity on the faces of these photos (default: 60 synthetic faces)",
+    )
     p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed |Δ probability| (default 1e-4)")
     p.set_defaults(func=run)
 

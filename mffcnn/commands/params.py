@@ -9,12 +9,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from mffcnn.model import PAPER_PARAMS, param_counts
+    from mffcnn import paper
+    from mffcnn.model import param_counts
     from mffcnn.model.flops import flops_per_image
-    from mffcnn.report import paper
 
     print(f"{'configuration':<22} {'ours':>11} {'paper':>7}")
     for name, n in param_counts().items():
-        print(f"{name:<22} {n:>11,} {PAPER_PARAMS[name] / 1e6:>6.2f}M")
+        print(f"{name:<22} {n:>11,} {paper.PARAMS[name] / 1e6:>6.2f}M")
     print(f"FLOPs per 60×60 face: {flops_per_image() / 1e6:.1f}M (paper states {paper.FLOPS / 1e9:.2f}G)")
     return 0

@@ -11,25 +11,41 @@ PRINT_FACES = 20  # face lines printed before "… more in predictions.json"
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="classify every face in images, folders, videos or a webcam",
-                       description="Classify every face in images, folders (recursive), video files or a webcam "
-                                   "with the bundled model or your own (checkpoint, .onnx, TorchScript).")
+    p = sub.add_parser(
+        "predict",
+        help="classify every face in images, folders, videos or a webcam",
+        description="Classify every face in images, folders (recursive), video files or a webcam "
+        "with the bundled model or your own (checkpoint, .onnx, TorchScript).",
+    )
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="image, folder, video file, or webcam:N")
-    p.add_argument("--model", help="a checkpoint from mffcnn train, or a file from mffcnn export "
-                                   "(default: the bundled model)")
+    p.add_argument(
+        "--model", help="a checkpoint from mffcnn train, or a file from mffcnn export (default: the bundled model)"
+    )
     p.add_argument("--onnx", metavar="PATH", help="run this ONNX file with ONNX Runtime (same as --model PATH)")
     p.add_argument("--webcam", type=int, metavar="INDEX", help="read camera INDEX (0 = the first) until Ctrl-C")
-    p.add_argument("--output-format", "-f", choices=["json", "csv", "all"], default="all",
-                   help="what to write (default: all)")
-    p.add_argument("--output", "-o", metavar="DIR", help="folder for predictions.{json,csv} and --save output "
-                                                         "(default: a new runs/predict/expN)")
+    p.add_argument(
+        "--output-format", "-f", choices=["json", "csv", "all"], default="all", help="what to write (default: all)"
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="folder for predictions.{json,csv} and --save output (default: a new runs/predict/expN)",
+    )
     p.add_argument("--save", action="store_true", help="also write annotated images and videos (box, label, score)")
     p.add_argument("--batch-size", type=int, default=128, help="faces per network call (default: 128)")
-    p.add_argument("--no-detect", action="store_true",
-                   help="the inputs are already face crops: classify each whole image, detect nothing")
-    p.add_argument("--min-face", type=float, metavar="FRACTION",
-                   help="smallest face to find, as a fraction of the image's shorter side (model default: 0.125; "
-                        "e.g. 0.03 for group photos, slower)")
+    p.add_argument(
+        "--no-detect",
+        action="store_true",
+        help="the inputs are already face crops: classify each whole image, detect nothing",
+    )
+    p.add_argument(
+        "--min-face",
+        type=float,
+        metavar="FRACTION",
+        help="smallest face to find, as a fraction of the image's shorter side (model default: 0.125; "
+        "e.g. 0.03 for group photos, slower)",
+    )
     p.add_argument("--video-stride", type=int, default=1, metavar="N", help="classify every N-th video frame")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop each video or webcam after N classified frames")
     p.add_argument("--threads", type=int, help="CPU threads for the network (default: PyTorch's / ONNX Runtime's)")
@@ -86,15 +102,25 @@ def run(args) -> int:
     if webcam and not args.quiet:
         print("reading the webcam; Ctrl-C stops and writes the results", file=sys.stderr)
     result = lib.predict(
-        inputs, model=model, batch_size=args.batch_size, detect=not args.no_detect, detector=detector,
-        video_stride=args.video_stride, max_frames=args.max_frames, save_dir=out_dir if args.save else None,
-        progress=not args.quiet, on_frame=show,
+        inputs,
+        model=model,
+        batch_size=args.batch_size,
+        detect=not args.no_detect,
+        detector=detector,
+        video_stride=args.video_stride,
+        max_frames=args.max_frames,
+        save_dir=out_dir if args.save else None,
+        progress=not args.quiet,
+        on_frame=show,
     )
     paths = write(result)
     if printed > PRINT_FACES:
         print(f"… {printed - PRINT_FACES} more faces in {paths[0]}")
     print(result.summary.line())
     saved = " and annotated images" if args.save else ""
-    print(f"results{saved}: {', '.join(str(p) for p in paths)}" if not args.save else
-          f"results{saved}: {out_dir}/ ({', '.join(p.name for p in paths)})")
+    print(
+        f"results{saved}: {', '.join(str(p) for p in paths)}"
+        if not args.save
+        else f"results{saved}: {out_dir}/ ({', '.join(p.name for p in paths)})"
+    )
     return 0

@@ -10,15 +10,18 @@ from __future__ import annotations
 import sys
 import time
 
-from mffcnn.commands.common import add_dataset_args, dataset_options
+from mffcnn.commands.common import add_dataset_args, dataset_options_from
 
 
 def register(sub) -> None:
     p = sub.add_parser("prepare", help="read, select, crop (Viola-Jones) and cache a dataset; print what was kept")
     add_dataset_args(p)
     p.add_argument("--force", action="store_true", help="prepare again even if the cache has it")
-    p.add_argument("--sheet", metavar="PNG", help="also write a contact sheet of the prepared faces "
-                                                  "(mind the dataset's licence before sharing it)")
+    p.add_argument(
+        "--sheet",
+        metavar="PNG",
+        help="also write a contact sheet of the prepared faces (mind the dataset's licence before sharing it)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the one-line result")
     p.set_defaults(func=run)
 
@@ -27,13 +30,16 @@ def run(args) -> int:
     from mffcnn.data import load_dataset
 
     start = time.perf_counter()
-    faceset = load_dataset(args.dataset, args.root, refresh=args.force, **dataset_options(args))
+    faceset = load_dataset(args.dataset, args.root, refresh=args.force, **dataset_options_from(args))
     seconds = time.perf_counter() - start
     if not args.quiet:
         print(faceset.summary.table())
         p = faceset.preprocessing
-        face = (f"Viola-Jones face crop (margin {p.margin:g}, no face: {p.no_face})" if p.detect_face
-                else "whole image (no face detection)")
+        face = (
+            f"Viola-Jones face crop (margin {p.margin:g}, no face: {p.no_face})"
+            if p.detect_face
+            else "whole image (no face detection)"
+        )
         print(f"preprocessing: {face}, {p.size}×{p.size} grey")
     if args.sheet:
         from mffcnn.data.sheet import faceset_sheet
@@ -42,6 +48,9 @@ def run(args) -> int:
     source = "from the cache" if faceset.from_cache else "prepared"
     where = f"; cache: {faceset.cache}" if faceset.cache else ""
     counts = ", ".join(f"{c} {n}" for c, n in faceset.class_counts().items())
-    print(f"{faceset.name}: {len(faceset)} images of {len(set(faceset.subjects.tolist()))} subjects ({counts}); "
-          f"{source} in {seconds:.1f} s{where}", file=sys.stdout)
+    print(
+        f"{faceset.name}: {len(faceset)} images of {len(set(faceset.subjects.tolist()))} subjects ({counts}); "
+        f"{source} in {seconds:.1f} s{where}",
+        file=sys.stdout,
+    )
     return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "report", help="one HTML page + Markdown from run folders (cv, ablate, gradcam, evaluate, train)",
+        "report",
+        help="one HTML page + Markdown from run folders (cv, ablate, gradcam, evaluate, train)",
         description="Collects the given run folders (or every run below a folder such as runs/) into one "
-                    "self-contained report.html (images embedded) and report.md, beside the paper's tables.")
+        "self-contained report.html (images embedded) and report.md, beside the paper's tables.",
+    )
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders that hold them (e.g. runs/)")
     p.add_argument("--out", help="folder to write report.html and report.md to (default: PROJECT/report/expN)")
     p.add_argument("--title", help="the page's title")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from mffcnn.commands.common import add_dataset_args, add_run_args, add_training_args, command_line, dataset_options
+from mffcnn.commands.common import (
+    add_dataset_args,
+    add_run_args,
+    add_training_args,
+    dataset_options_from,
+    study_options,
+)
 
 
 def register(sub) -> None:
@@ -15,25 +21,24 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from mffcnn import experiment
     from mffcnn.errors import MffcnnError
+    from mffcnn.studies.train import resume_train, train
     from mffcnn.train.distributed import is_main_process
 
     if args.resume is not None:
-        run_dir, ckpt = experiment.resume_train(args.resume or None, project=args.project, verbose=not args.quiet)
+        run_dir, ckpt = resume_train(args.resume or None, project=args.project, verbose=not args.quiet)
     elif args.dataset is None:
         raise MffcnnError("train needs a dataset (e.g. mffcnn train synthetic) or --resume")
     else:
-        run_dir, ckpt = experiment.train(
-            args.dataset, args.root, recipe=args.recipe, epochs=args.epochs, lr=args.lr, seed=args.seed,
-            dataset_options=dataset_options(args), device=args.device, amp=args.amp, init=args.init,
-            project=args.project,
-            name=args.name, verbose=not args.quiet, command=command_line(),
+        run_dir, ckpt = train(
+            args.dataset, args.root, dataset_options=dataset_options_from(args), options=study_options(args)
         )
     if not is_main_process():
         return 0
     acc = ckpt.info["scores"]["train_accuracy"]
-    print(f"trained on {ckpt.info['n_images']} images of {ckpt.info['dataset']} ({', '.join(ckpt.class_names)}); "
-          f"training accuracy {100 * acc:.2f} %")
+    print(
+        f"trained on {ckpt.info['n_images']} images of {ckpt.info['dataset']} ({', '.join(ckpt.class_names)}); "
+        f"training accuracy {100 * acc:.2f} %"
+    )
     print(f"checkpoint: {run_dir / 'model.safetensors'}")
     return 0

@@ -67,15 +67,19 @@ def files_signature(root: Path) -> str:
 
 def entry_prefix(name: str, root: Path, options: dict, preprocessing: Preprocessing) -> str:
     """The part of an entry's file name that names what was prepared (not the state of the files)."""
-    what = json.dumps({"name": name, "root": str(root), "options": options,
-                       "preprocessing": preprocessing.to_dict()}, sort_keys=True, default=str)
+    what = json.dumps(
+        {"name": name, "root": str(root), "options": options, "preprocessing": preprocessing.to_dict()},
+        sort_keys=True,
+        default=str,
+    )
     return f"{name}-{hashlib.sha256(what.encode()).hexdigest()[:12]}-"
 
 
 def entry_path(name: str, root: Path, options: dict, preprocessing: Preprocessing, cache_dir: Path) -> Path:
     state = f"{code_version()}:{files_signature(root)}"
-    return cache_dir / (entry_prefix(name, root, options, preprocessing) +
-                        f"{hashlib.sha256(state.encode()).hexdigest()[:12]}.npz")
+    return cache_dir / (
+        entry_prefix(name, root, options, preprocessing) + f"{hashlib.sha256(state.encode()).hexdigest()[:12]}.npz"
+    )
 
 
 def save(faceset: FaceSet, path: Path) -> None:
@@ -91,8 +95,13 @@ def save(faceset: FaceSet, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
     soft = {} if faceset.targets is None else {"targets": faceset.targets}
     np.savez_compressed(
-        tmp, images=faceset.images, labels=faceset.labels, subjects=faceset.subjects.astype(str),
-        groups=faceset.groups.astype(str), paths=np.asarray(faceset.paths, dtype=str), meta=np.asarray(json.dumps(meta)),
+        tmp,
+        images=faceset.images,
+        labels=faceset.labels,
+        subjects=faceset.subjects.astype(str),
+        groups=faceset.groups.astype(str),
+        paths=np.asarray(faceset.paths, dtype=str),
+        meta=np.asarray(json.dumps(meta)),
         **soft,
     )
     os.replace(tmp, path)  # atomic: an interrupted prepare never leaves half an entry
@@ -108,16 +117,32 @@ def load(path: Path) -> FaceSet:
         if meta.get("format") != FORMAT:
             raise ValueError("other cache format")
         return FaceSet(
-            name=meta["name"], class_names=meta["class_names"], images=z["images"], labels=z["labels"].astype(np.int64),
-            subjects=z["subjects"], groups=z["groups"], paths=z["paths"].tolist(),
-            preprocessing=Preprocessing.from_dict(meta["preprocessing"]), synthetic=meta["synthetic"],
-            summary=PrepareSummary.from_dict(meta["summary"]), cache=str(path), from_cache=True,
+            name=meta["name"],
+            class_names=meta["class_names"],
+            images=z["images"],
+            labels=z["labels"].astype(np.int64),
+            subjects=z["subjects"],
+            groups=z["groups"],
+            paths=z["paths"].tolist(),
+            preprocessing=Preprocessing.from_dict(meta["preprocessing"]),
+            synthetic=meta["synthetic"],
+            summary=PrepareSummary.from_dict(meta["summary"]),
+            cache=str(path),
+            from_cache=True,
             targets=z["targets"] if "targets" in z.files else None,
         )
 
 
-def cached(name: str, root: Path, options: dict, preprocessing: Preprocessing, build, *,
-           cache_dir: Path | None = None, refresh: bool = False) -> FaceSet:
+def cached(
+    name: str,
+    root: Path,
+    options: dict,
+    preprocessing: Preprocessing,
+    build,
+    *,
+    cache_dir: Path | None = None,
+    refresh: bool = False,
+) -> FaceSet:
     """The FaceSet from the cache when its key matches, else `build()` stored in the cache.
     A cache hit replays the per-file warnings of the first preparation."""
     cache_dir = cache_dir or default_dir()

@@ -16,6 +16,9 @@ import numpy as np
 
 from mffcnn.data.images import ImageError
 
+# The frontal-face cascade's own window, in pixels: the smallest face it can find.
+CASCADE_WINDOW = 20
+
 
 class NoFaceError(ImageError):
     """The detector found no face in the image."""
@@ -74,12 +77,14 @@ def detect_faces(grey: np.ndarray, settings: DetectorSettings = DetectorSettings
     h, w = grey.shape
     shrink = min(1.0, settings.max_side / max(h, w))
     sw, sh = round(w * shrink), round(h * shrink)
-    if min(sw, sh) < 20:  # the cascade's own window is 20 px: no face fits (and a 2000×3 strip would shrink to 0)
+    if min(sw, sh) < CASCADE_WINDOW:  # no face fits (and a 2000×3 strip would shrink to nothing)
         return []
     small = cv2.resize(grey, (sw, sh), interpolation=cv2.INTER_AREA) if shrink < 1 else grey
-    side = max(int(min(small.shape) * settings.min_size), 20)
+    side = max(int(min(small.shape) * settings.min_size), CASCADE_WINDOW)
     found = _cascade(settings.cascade).detectMultiScale(
-        cv2.equalizeHist(small), scaleFactor=settings.scale_factor, minNeighbors=settings.min_neighbors,
+        cv2.equalizeHist(small),
+        scaleFactor=settings.scale_factor,
+        minNeighbors=settings.min_neighbors,
         minSize=(side, side),
     )
     boxes = [Box(*(int(round(v / shrink)) for v in b)) for b in (found if len(found) else [])]
@@ -99,6 +104,14 @@ def crop_box(grey: np.ndarray, box: Box, *, margin: float, size: int) -> np.ndar
     if pad:
         grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         x0, y0 = x0 + pad, y0 + pad
-    from mffcnn.data.preprocess import resize_square
-
     return resize_square(grey[y0 : y0 + s, x0 : x0 + s], size)
+
+
+def resize_square(grey: np.ndarray, size: int) -> np.ndarray:
+    """H×W uint8 → size×size uint8 (the network's input size, §4.1)."""
+    h, w = grey.shape
+    if (h, w) == (size, size):
+        return grey
+    # INTER_AREA averages when shrinking (no aliasing); cubic keeps edges when enlarging (CK+48 is 48×48).
+    interp = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_CUBIC
+    return cv2.resize(grey, (size, size), interpolation=interp)

@@ -10,8 +10,9 @@ being counted.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -120,7 +121,7 @@ class PrepareSummary:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PrepareSummary":
+    def from_dict(cls, d: dict) -> PrepareSummary:
         s = cls(notes=list(d.get("notes", [])), warnings=list(d.get("warnings", [])), views=d.get("views", 1))
         for k, c in d.get("classes", {}).items():
             s.classes[k] = ClassSummary(c["found"], c["kept"], Counter(c["dropped"]), c.get("whole_image", 0))
@@ -166,7 +167,7 @@ def build_faceset(
     preprocessing: Preprocessing,
     summary: PrepareSummary | None = None,
     synthetic: bool = False,
-    augmentation: "Augmentation | None" = None,
+    augmentation: Augmentation | None = None,
 ) -> FaceSet:
     """Read, crop (Preprocessing.find_face / crop_at) and collect records; per-file problems become
     warnings and counts. With an augmentation every kept photo yields its versions (augment.py)."""
@@ -219,13 +220,15 @@ def build_faceset(
     soft = None
     if any(t is not None for t in targets):
         one_hot = np.eye(len(class_names), dtype=np.float32)
-        soft = np.stack([one_hot[l] if t is None else np.asarray(t, np.float32) for t, l in zip(targets, labels)])
+        soft = np.stack(
+            [one_hot[label] if t is None else np.asarray(t, np.float32) for t, label in zip(targets, labels)]
+        )
     if empty:  # re-index labels onto the classes that remain
         remap = {index[c]: i for i, c in enumerate(kept_classes)}
-        labels = [remap[l] for l in labels]
+        labels = [remap[label] for label in labels]
         if soft is not None:
             soft = soft[:, [index[c] for c in kept_classes]]
-        for note in summary.notes[-len(empty):]:
+        for note in summary.notes[-len(empty) :]:
             warn(note)
     if soft is not None:
         soft = soft / soft.sum(1, keepdims=True)

@@ -21,13 +21,29 @@ EXPRESSIONS7 = ["anger", "disgust", "fear", "happy", "neutral", "sadness", "surp
 
 # Every spelling the paper's datasets (and common exports of them) use → our name.
 ALIASES = {
-    "anger": "anger", "angry": "anger", "an": "anger",
-    "disgust": "disgust", "disgusted": "disgust", "di": "disgust",
-    "fear": "fear", "fearful": "fear", "afraid": "fear", "scared": "fear", "fe": "fear",
-    "happy": "happy", "happiness": "happy", "joy": "happy", "ha": "happy",
-    "sadness": "sadness", "sad": "sadness", "sa": "sadness",
-    "surprise": "surprise", "surprised": "surprise", "su": "surprise",
-    "neutral": "neutral", "ne": "neutral",
+    "anger": "anger",
+    "angry": "anger",
+    "an": "anger",
+    "disgust": "disgust",
+    "disgusted": "disgust",
+    "di": "disgust",
+    "fear": "fear",
+    "fearful": "fear",
+    "afraid": "fear",
+    "scared": "fear",
+    "fe": "fear",
+    "happy": "happy",
+    "happiness": "happy",
+    "joy": "happy",
+    "ha": "happy",
+    "sadness": "sadness",
+    "sad": "sadness",
+    "sa": "sadness",
+    "surprise": "surprise",
+    "surprised": "surprise",
+    "su": "surprise",
+    "neutral": "neutral",
+    "ne": "neutral",
     "contempt": "contempt",
 }
 
@@ -50,13 +66,21 @@ def relabel(faceset: FaceSet, classes: list[str] = EXPRESSIONS7) -> FaceSet:
     to_new = np.array([classes.index(c) if c in classes else -1 for c in faceset.class_names])
     summary = PrepareSummary.from_dict(faceset.summary.to_dict())
     if missing:
-        summary.notes.append(f"{int((~keep).sum())} images of {', '.join(missing)} left out: not in the label space "
-                             f"{', '.join(classes)}")
+        summary.notes.append(
+            f"{int((~keep).sum())} images of {', '.join(missing)} left out: not in the label space {', '.join(classes)}"
+        )
     idx = np.flatnonzero(keep)
     return FaceSet(
-        name=faceset.name, class_names=list(classes), images=faceset.images[idx], labels=to_new[faceset.labels[idx]],
-        subjects=faceset.subjects[idx], groups=faceset.groups[idx], paths=[faceset.paths[i] for i in idx],
-        preprocessing=faceset.preprocessing, synthetic=faceset.synthetic, summary=summary,
+        name=faceset.name,
+        class_names=list(classes),
+        images=faceset.images[idx],
+        labels=to_new[faceset.labels[idx]],
+        subjects=faceset.subjects[idx],
+        groups=faceset.groups[idx],
+        paths=[faceset.paths[i] for i in idx],
+        preprocessing=faceset.preprocessing,
+        synthetic=faceset.synthetic,
+        summary=summary,
         targets=None if faceset.targets is None else _map_targets(faceset.targets[idx], to_new, len(classes)),
     )
 
@@ -81,8 +105,10 @@ def union(facesets: list[FaceSet], classes: list[str] = EXPRESSIONS7, *, name: s
     for fs in facesets[1:]:
         p = fs.preprocessing
         if (p.size, p.normalisation) != (first.size, first.normalisation):
-            raise MffcnnError(f"{fs.name} is prepared at {p.size}×{p.size}/{p.normalisation}, "
-                              f"{facesets[0].name} at {first.size}×{first.size}/{first.normalisation}; they cannot be united")
+            raise MffcnnError(
+                f"{fs.name} is prepared at {p.size}×{p.size}/{p.normalisation}, "
+                f"{facesets[0].name} at {first.size}×{first.size}/{first.normalisation}; they cannot be united"
+            )
     parts = [relabel(fs, classes) for fs in facesets]
     summary = PrepareSummary()
     for c in classes:
@@ -93,7 +119,9 @@ def union(facesets: list[FaceSet], classes: list[str] = EXPRESSIONS7, *, name: s
             summary.classes[c].found += int(n)
             summary.classes[c].kept += int(n)
         summary.notes += [f"{fs.name}: {n}" for n in fs.summary.notes]
-        summary.notes.append(f"{fs.name}: {len(fs)} images ({', '.join(f'{c} {n}' for c, n in zip(classes, counts) if n)})")
+        summary.notes.append(
+            f"{fs.name}: {len(fs)} images ({', '.join(f'{c} {n}' for c, n in zip(classes, counts) if n)})"
+        )
     soft = None
     if any(fs.targets is not None for fs in parts):  # one-hot rows for the datasets without soft targets
         eye = np.eye(len(classes), dtype=np.float32)

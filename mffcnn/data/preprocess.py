@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-import cv2
 import numpy as np
 import torch
 
-from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, NoFaceError, crop_box, detect_faces
+from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, NoFaceError, crop_box, detect_faces, resize_square
 
 NORMALISATIONS = ("per_image", "unit")
 NO_FACE = ("skip", "whole")
@@ -42,8 +41,10 @@ class Preprocessing:
         if self.no_face not in NO_FACE:
             raise ValueError(f"no_face must be one of {NO_FACE}")
         if not MIN_MARGIN <= self.margin <= 2:
-            raise ValueError(f"margin must be between {MIN_MARGIN} and 2 (a fraction of the face box's side; "
-                             "negative cuts inside the box)")
+            raise ValueError(
+                f"margin must be between {MIN_MARGIN} and 2 (a fraction of the face box's side; "
+                "negative cuts inside the box)"
+            )
 
     def resize(self, grey: np.ndarray) -> np.ndarray:
         """H×W uint8 → size×size uint8."""
@@ -79,15 +80,15 @@ class Preprocessing:
             return self.resize(grey)
         return crop_box(grey, box, margin=self.margin, size=self.size)
 
-    def replace(self, **changes) -> "Preprocessing":
-        """A copy with the given fields changed (None values are ignored)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+    def replace(self, **changes) -> Preprocessing:
+        """A copy with the given fields changed (dataclasses.replace)."""
+        return replace(self, **changes)
 
     def to_tensor(self, faces: np.ndarray) -> torch.Tensor:
         """(n, S, S) uint8 → (n, 1, S, S) float32, normalised."""
         return normalise(faces, self.normalisation)
 
-    def faces(self, faces: np.ndarray) -> "Faces":
+    def faces(self, faces: np.ndarray) -> Faces:
         """(n, S, S) uint8 → Faces, normalised a batch at a time (a quarter of to_tensor's memory)."""
         return Faces(torch.from_numpy(np.ascontiguousarray(faces, dtype=np.uint8)), self.normalisation)
 
@@ -95,7 +96,7 @@ class Preprocessing:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Preprocessing":
+    def from_dict(cls, d: dict) -> Preprocessing:
         d = dict(d)
         d["detector"] = DetectorSettings(**d.get("detector", {}))
         return cls(**d)
@@ -121,7 +122,7 @@ class Faces:
     def __len__(self) -> int:
         return len(self.pixels)
 
-    def __getitem__(self, index) -> "Faces":
+    def __getitem__(self, index) -> Faces:
         """The faces at these indices (an array, a list or a slice), still uint8."""
         if not isinstance(index, slice):
             index = torch.as_tensor(np.asarray(index), dtype=torch.long)
@@ -130,15 +131,6 @@ class Faces:
     def batch(self, index=slice(None)) -> torch.Tensor:
         """(B, 1, S, S) float32 network input of the faces at these indices."""
         return normalise_pixels(self.pixels[index].float().unsqueeze(1), self.normalisation)
-
-
-def resize_square(grey: np.ndarray, size: int) -> np.ndarray:
-    h, w = grey.shape
-    if (h, w) == (size, size):
-        return grey
-    # INTER_AREA averages when shrinking (no aliasing); cubic keeps edges when enlarging (CK+48 is 48×48).
-    interp = cv2.INTER_AREA if min(h, w) > size else cv2.INTER_CUBIC
-    return cv2.resize(grey, (size, size), interpolation=interp)
 
 
 def normalise(faces: np.ndarray, how: str) -> torch.Tensor:

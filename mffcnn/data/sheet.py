@@ -24,8 +24,16 @@ def contact_sheet(
         y, x = r * (cell + text_h + 2), c * (cell + 2)
         sheet[y : y + cell, x : x + cell] = cv2.resize(face, (cell, cell), interpolation=cv2.INTER_NEAREST)
         if captions:
-            cv2.putText(sheet, captions[i][: cell // 6], (x + 1, y + cell + text_h - 3), cv2.FONT_HERSHEY_PLAIN,
-                        0.8, 0, 1, cv2.LINE_AA)
+            cv2.putText(
+                sheet,
+                captions[i][: cell // 6],
+                (x + 1, y + cell + text_h - 3),
+                cv2.FONT_HERSHEY_PLAIN,
+                0.8,
+                0,
+                1,
+                cv2.LINE_AA,
+            )
     return sheet
 
 
@@ -33,8 +41,9 @@ def faceset_sheet(faceset: FaceSet, path: str | Path, *, columns: int = 20, orig
     """Write the contact sheet of a prepared dataset (captions: class and file name) as a PNG.
     With originals_only, augmented copies (paths with '#') are left out."""
     keep = [i for i, p in enumerate(faceset.paths) if not (originals_only and "#" in p)]
-    captions = [f"{faceset.class_names[faceset.labels[i]][:3]} {Path(faceset.paths[i].split('#')[0]).stem}"
-                for i in keep]
+    captions = [
+        f"{faceset.class_names[faceset.labels[i]][:3]} {Path(faceset.paths[i].split('#')[0]).stem}" for i in keep
+    ]
     sheet = contact_sheet(faceset.images[keep], captions, columns=columns)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

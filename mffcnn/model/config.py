@@ -26,26 +26,28 @@ The paper is silent on channel widths and kernel sizes. Our choices, and why
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from math import isqrt
+
+from mffcnn import paper
 
 
 @dataclass(frozen=True)
 class MFFCNNConfig:
     num_classes: int = 6
-    input_size: int = 60  # L, paper §4.1: "The facial region was resized to 60×60"
+    input_size: int = paper.INPUT_SIZE  # L, §4.1
 
     # Image Branch (§3.1): (out_channels, kernel) per conv; pools after convs 2, 4 and 6.
     image_convs: tuple[tuple[int, int], ...] = ((8, 3), (8, 3), (16, 3), (32, 3), (8, 3), (8, 3))
-    mid_units: int = 256  # §3.1: "An extra fully-connected layer with 256 units"
+    mid_units: int = paper.MID_UNITS
 
     # Patch Branch (§3.2): N patches with overlap 0.5; pools after convs 2 and 4.
-    num_patches: int = 16  # N
-    patch_convs: tuple[tuple[int, int], ...] = ((8, 3), (8, 3), (8, 5), (32, 3))  # last = K
-    num_selected: int = 384  # M
+    num_patches: int = paper.NUM_PATCHES  # N
+    patch_convs: tuple[tuple[int, int], ...] = ((8, 3), (8, 3), (8, 5), (paper.PATCH_MAPS, 3))  # last = K
+    num_selected: int = paper.NUM_SELECTED  # M
 
     # Joint tuning (§3.3, eq. 5)
-    loss_weights: tuple[float, float, float] = (1.0, 1.0, 0.1)  # λ1, λ2, λ3
+    loss_weights: tuple[float, float, float] = paper.LOSS_WEIGHTS  # λ1, λ2, λ3
 
     # Table 6 ablations: configurations, not copies of the model.
     use_mid_level: bool = True  # False: "MFF-CNN without mid-level feature"
@@ -61,8 +63,11 @@ class MFFCNNConfig:
             raise ValueError(f"num_patches must be a perfect square (paper eq. 2), got {self.num_patches}")
         if (2 * self.input_size) % (root + 1):
             raise ValueError(f"S·(√N+1) = 2L has no integer S for L={self.input_size}, N={self.num_patches}")
-        if len(self.image_convs) != 6 or len(self.patch_convs) != 4:
-            raise ValueError("the Image Branch has 6 convs and the Patch Branch 4 (paper §3.1, §3.2)")
+        if len(self.image_convs) != paper.IMAGE_CONVS or len(self.patch_convs) != paper.PATCH_CONVS:
+            raise ValueError(
+                f"the Image Branch has {paper.IMAGE_CONVS} convs and the Patch Branch "
+                f"{paper.PATCH_CONVS} (paper §3.1, §3.2)"
+            )
         if not 0 < self.num_selected <= self.num_patches * self.feature_maps:
             raise ValueError(f"num_selected must be in 1..N·K = {self.num_patches * self.feature_maps}")
 
@@ -85,14 +90,15 @@ class MFFCNNConfig:
     def kept_vectors(self) -> int:
         return self.num_selected if self.feature_selection else self.num_patches * self.feature_maps
 
-    def replace(self, **changes) -> "MFFCNNConfig":
-        return type(self)(**{**asdict(self), **changes})
+    def replace(self, **changes) -> MFFCNNConfig:
+        """A copy with the given fields changed (dataclasses.replace)."""
+        return replace(self, **changes)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "MFFCNNConfig":
+    def from_dict(cls, d: dict) -> MFFCNNConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -113,9 +119,6 @@ ABLATIONS: dict[str, dict] = {
     "no_joint_tuning": {"joint_tuning": False},
     "no_feature_selection": {"feature_selection": False},
 }
-
-# The paper's parameter counts (§3, Table 6), in parameters.
-PAPER_PARAMS = {"full": 1.21e6, "no_mid_level": 0.02e6, "no_joint_tuning": 1.21e6, "no_feature_selection": 1.22e6}
 
 
 def ablation_config(name: str, base: MFFCNNConfig | None = None) -> MFFCNNConfig:

@@ -74,8 +74,14 @@ class MFFCNN(nn.Module):
             return F.softmax(self.classifier(torch.cat([g, p], dim=1)), dim=1)
         return (F.softmax(self.image_classifier(g), dim=1) + F.softmax(self.patch_classifier(p), dim=1)) / 2
 
-    def loss(self, out: MFFCNNOutput, target: torch.Tensor, *, class_weights: torch.Tensor | None = None,
-             label_smoothing: float = 0.0) -> torch.Tensor:
+    def loss(
+        self,
+        out: MFFCNNOutput,
+        target: torch.Tensor,
+        *,
+        class_weights: torch.Tensor | None = None,
+        label_smoothing: float = 0.0,
+    ) -> torch.Tensor:
         """Eq. 5 (joint tuning) or plain cross-entropy (the concatenation ablation), averaged over the batch.
 
         target: (B,) class indices, or (B, C) soft targets (FER+'s vote distributions), for which each

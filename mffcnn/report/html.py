@@ -18,18 +18,19 @@ import datetime
 import html
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from mffcnn import paper
 from mffcnn.errors import MffcnnError
-from mffcnn.report import paper
+from mffcnn.report.ablation import comparison_rows, table_rows, verdicts
+from mffcnn.report.text import PROTOCOL_TITLES, pct
 from mffcnn.runs import read_json
 
 KINDS = ("cv", "sfew", "ablate", "gradcam", "evaluate", "train")
-PROTOCOL_NAMES = {"random": "random folds (paper)", "subject": "subject-independent folds"}
 
 
 # --------------------------------------------------------------------------- blocks
@@ -136,8 +137,9 @@ def find_runs(paths: Sequence[str | Path]) -> list[Run]:
         before = len(found)
         _collect(p, found, depth=0)
         if len(found) == before:
-            raise MffcnnError(f"{p} is not a run folder and holds none (looked for cv, ablate, gradcam, evaluate "
-                              "and train runs)")
+            raise MffcnnError(
+                f"{p} is not a run folder and holds none (looked for cv, ablate, gradcam, evaluate and train runs)"
+            )
     unique, seen = [], set()
     for r in found:
         if r.path.resolve() not in seen:
@@ -173,10 +175,6 @@ def load_run(path: Path, kind: str | None = None) -> Run:
 # --------------------------------------------------------------------------- formatting
 
 
-def pct(x: float | None, digits: int = 2) -> str:
-    return "–" if x is None else f"{100 * x:.{digits}f}"
-
-
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"
@@ -190,8 +188,9 @@ def _duration(seconds: float | None) -> str:
 def _machine(m: dict | None) -> str:
     if not m:
         return "–"
-    return (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}, "
-            f"torch {m.get('torch', '?')}")
+    return (
+        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}, torch {m.get('torch', '?')}"
+    )
 
 
 def _short(path: Path) -> str:
@@ -220,62 +219,126 @@ def summary_blocks(runs: list[Run]) -> list[Block]:
     for run in runs:
         if run.kind == "cv":
             for r in run.results:
-                p = r.get("paper")
-                protocol = PROTOCOL_NAMES.get(r["protocol"], r["protocol"])
+                k = paper.reported(r["dataset"], r["protocol"])  # the paper ran random folds only
+                protocol = PROTOCOL_TITLES.get(r["protocol"], r["protocol"])
                 protocol += f", recipe `{r['recipe']}`" if r.get("recipe") else ""
-                rows.append([r["dataset"] + _synthetic(r), protocol,
-                             str(r["n_images"]), str(len(r["folds"])),
-                             f"**{pct(r['mean_accuracy'])}** ± {pct(r['std_accuracy'])}",
-                             pct(r["mean_per_class_accuracy"]), pct(p["accuracy"]) if p else "–",
-                             f"{r['params']:,}", _duration(r.get("seconds")), f"`{_short(run.path)}`"])
-                ours.setdefault(r["dataset"], []).append((protocol, r["params"], r["mean_accuracy"],
-                                                          r["std_accuracy"]))
+                rows.append(
+                    [
+                        r["dataset"] + _synthetic(r),
+                        protocol,
+                        str(r["n_images"]),
+                        str(len(r["folds"])),
+                        f"**{pct(r['mean_accuracy'])}** ± {pct(r['std_accuracy'])}",
+                        pct(r["mean_per_class_accuracy"]),
+                        pct(paper.ACCURACY[k] / 100) if k else "–",
+                        f"{r['params']:,}",
+                        _duration(r.get("seconds")),
+                        f"`{_short(run.path)}`",
+                    ]
+                )
+                ours.setdefault(r["dataset"], []).append((protocol, r["params"], r["mean_accuracy"], r["std_accuracy"]))
         elif run.kind == "ablate" and run.results:
             a = run.results
             for protocol in a["protocols"]:
                 full = a["results"][protocol].get("full")
                 if full:
-                    label = PROTOCOL_NAMES.get(protocol, protocol) + ", ablation run"
-                    rows.append([a["dataset"] + _synthetic(a), label, str(a["n_images"]), str(a["folds"]),
-                                 f"**{pct(full['mean_accuracy'])}** ± {pct(full['std_accuracy'])}",
-                                 pct(full["mean_per_class_accuracy"]),
-                                 pct(paper.ACCURACY[k] / 100) if (k := paper.paper_key(a["dataset"])) else "–",
-                                 f"{full['params']:,}", _duration(full.get("seconds")), f"`{_short(run.path)}`"])
-                    ours.setdefault(a["dataset"], []).append((label, full["params"], full["mean_accuracy"],
-                                                              full["std_accuracy"]))
+                    label = PROTOCOL_TITLES.get(protocol, protocol) + ", ablation run"
+                    rows.append(
+                        [
+                            a["dataset"] + _synthetic(a),
+                            label,
+                            str(a["n_images"]),
+                            str(a["folds"]),
+                            f"**{pct(full['mean_accuracy'])}** ± {pct(full['std_accuracy'])}",
+                            pct(full["mean_per_class_accuracy"]),
+                            pct(paper.ACCURACY[k] / 100) if (k := paper.reported(a["dataset"], protocol)) else "–",
+                            f"{full['params']:,}",
+                            _duration(full.get("seconds")),
+                            f"`{_short(run.path)}`",
+                        ]
+                    )
+                    ours.setdefault(a["dataset"], []).append(
+                        (label, full["params"], full["mean_accuracy"], full["std_accuracy"])
+                    )
         elif run.kind == "sfew" and run.results:
             r = run.results
             params = _checkpoint_params(run.path / "model.safetensors")
-            rows.append(["sfew", "pretrain, fine-tune on Train, test on Val", str(r["n_val"]), "–",
-                         f"**{pct(r['accuracy'])}**", pct(r["mean_per_class_accuracy"]),
-                         pct(r["paper"]["accuracy"]) if r.get("paper") else "–", f"{params:,}" if params else "–",
-                         _duration((r.get("pretrain_seconds") or 0) + (r.get("finetune_seconds") or 0)),
-                         f"`{_short(run.path)}`"])
+            rows.append(
+                [
+                    "sfew",
+                    "pretrain, fine-tune on Train, test on Val",
+                    str(r["n_val"]),
+                    "–",
+                    f"**{pct(r['accuracy'])}**",
+                    pct(r["mean_per_class_accuracy"]),
+                    pct(r["paper"]["accuracy"]) if r.get("paper") else "–",
+                    f"{params:,}" if params else "–",
+                    _duration((r.get("pretrain_seconds") or 0) + (r.get("finetune_seconds") or 0)),
+                    f"`{_short(run.path)}`",
+                ]
+            )
             if params:
                 ours.setdefault("sfew", []).append(("Val", params, r["accuracy"], None))
         elif run.kind == "evaluate" and run.results:
             r = run.results
-            rows.append([r["dataset"] + _synthetic(r), f"evaluate {Path(r['checkpoint']).name}", str(r["n_images"]),
-                         "–", f"**{pct(r['accuracy'])}**", "–", "–", "–", "–", f"`{_short(run.path)}`"])
+            rows.append(
+                [
+                    r["dataset"] + _synthetic(r),
+                    f"evaluate {Path(r['checkpoint']).name}",
+                    str(r["n_images"]),
+                    "–",
+                    f"**{pct(r['accuracy'])}**",
+                    "–",
+                    "–",
+                    "–",
+                    "–",
+                    f"`{_short(run.path)}`",
+                ]
+            )
     blocks: list[Block] = [Heading("Results beside the paper", 2, "summary")]
     if not rows:
         return blocks + [Text("No cross-validation, ablation or evaluation results among these runs.")]
-    blocks.append(Table(["dataset", "protocol", "images", "folds", "ours: mean accuracy % ± std over folds",
-                         "mean of per-class %", "paper %", "parameters", "training time", "run"], rows,
-                        caption="Mean accuracy over folds (the paper's measure). The paper reports random folds only; "
-                                "subject-independent folds keep every person on one side of each split."))
+    blocks.append(
+        Table(
+            [
+                "dataset",
+                "protocol",
+                "images",
+                "folds",
+                "ours: mean accuracy % ± std over folds",
+                "mean of per-class %",
+                "paper %",
+                "parameters",
+                "training time",
+                "run",
+            ],
+            rows,
+            caption="Mean accuracy over folds (the paper's measure). The paper reports random folds only; "
+            "subject-independent folds keep every person on one side of each split.",
+        )
+    )
     for dataset, entries in ours.items():
         table = _paper_table(dataset)
         if not table:
             continue
         number, name, models = table
         body = [[m if m != "MFF-CNN" else "MFF-CNN (paper)", params, f"{acc:.2f}"] for m, params, acc in models]
-        body += [[f"MFF-CNN, ours ({label})", f"{params / 1e6:.2f}M",
-                  pct(mean) + (f" ± {pct(std)}" if std is not None else "")]
-                 for label, params, mean, std in entries]
-        blocks.append(Table(["model", "parameters", "accuracy (%)"], body,
-                            classes=["paper"] * len(models) + ["ours"] * len(entries),
-                            caption=f"The paper's {number} ({name}) with our runs on {dataset} added."))
+        body += [
+            [
+                f"MFF-CNN, ours ({label})",
+                f"{params / 1e6:.2f}M",
+                pct(mean) + (f" ± {pct(std)}" if std is not None else ""),
+            ]
+            for label, params, mean, std in entries
+        ]
+        blocks.append(
+            Table(
+                ["model", "parameters", "accuracy (%)"],
+                body,
+                classes=["paper"] * len(models) + ["ours"] * len(entries),
+                caption=f"The paper's {number} ({name}) with our runs on {dataset} added.",
+            )
+        )
     return blocks
 
 
@@ -292,8 +355,12 @@ def cv_blocks(run: Run) -> list[Block]:
     for protocol in o.get("protocols", []):
         if protocol not in done:
             n = len(list((run.path / protocol / "folds").glob("fold_*.json")))
-            blocks.append(Text(f"**{protocol}**: incomplete, {n} of {o.get('folds')} folds done; resume it with "
-                               f"`mffcnn cv --resume {run.path}`."))
+            blocks.append(
+                Text(
+                    f"**{protocol}**: incomplete, {n} of {o.get('folds')} folds done; resume it with "
+                    f"`mffcnn cv --resume {run.path}`."
+                )
+            )
     if run.results:
         blocks += protocols_blocks(run.results, run.path)
     blocks += provenance_blocks(o)
@@ -305,65 +372,114 @@ def protocols_blocks(results: list[dict], folder: Path) -> list[Block]:
     key = paper.paper_key(first["dataset"])
     fig = FIGURE_NUMBER.get(key or "")
     ref = paper.PER_CLASS.get(key, {}) if key else {}
-    blocks: list[Block] = [Bullets([
-        f"**{PROTOCOL_NAMES.get(r['protocol'], r['protocol'])}: {pct(r['mean_accuracy'])} % ± {pct(r['std_accuracy'])}** "
-        f"over {len(r['folds'])} folds (pooled {pct(r['pooled_accuracy'])} %)"
-        + (f"; paper {pct(r['paper']['accuracy'])} % (random folds)" if r.get("paper") else "")
-        + f". {r['n_images']} images{_synthetic(r)}, {r['n_subjects']} subjects, {r['params']:,} parameters, recipe "
-          f"`{r.get('recipe', '?')}`, {r.get('epochs', '?')} epochs, seed {r.get('seed', '?')}; training and testing "
-          f"took {_duration(r.get('seconds'))}."
-        for r in results])]
+    blocks: list[Block] = [
+        Bullets(
+            [
+                f"**{PROTOCOL_TITLES.get(r['protocol'], r['protocol'])}: {pct(r['mean_accuracy'])} % ± {pct(r['std_accuracy'])}** "
+                f"over {len(r['folds'])} folds (pooled {pct(r['pooled_accuracy'])} %)"
+                + (f"; paper {paper.ACCURACY[k]:.2f} %" if (k := paper.reported(r["dataset"], r["protocol"])) else "")
+                + f". {r['n_images']} images{_synthetic(r)}, {r['n_subjects']} subjects, {r['params']:,} parameters, recipe "
+                f"`{r.get('recipe', '?')}`, {r.get('epochs', '?')} epochs, seed {r.get('seed', '?')}; training and testing "
+                f"took {_duration(r.get('seconds'))}."
+                for r in results
+            ]
+        )
+    ]
     header = ["class", *[f"ours, {r['protocol']} folds (%)" for r in results]] + ([f"paper, {fig} (%)"] if ref else [])
-    rows = [[c, *[pct(r["per_class_accuracy"].get(c)) for r in results]] + ([f"{ref[c]:.2f}" if c in ref else "–"]
-            if ref else []) for c in first["class_names"]]
-    rows.append(["*mean of classes*", *[pct(r["mean_per_class_accuracy"]) for r in results]]
-                + ([f"{sum(ref.values()) / len(ref):.2f}"] if ref else []))
-    blocks.append(Table(header, rows, caption="Per-class accuracy: the diagonal of the row-normalised confusion "
-                                              "matrix, pooled over folds."))
+    rows = [
+        [c, *[pct(r["per_class_accuracy"].get(c)) for r in results]]
+        + ([f"{ref[c]:.2f}" if c in ref else "–"] if ref else [])
+        for c in first["class_names"]
+    ]
+    rows.append(
+        ["*mean of classes*", *[pct(r["mean_per_class_accuracy"]) for r in results]]
+        + ([f"{sum(ref.values()) / len(ref):.2f}"] if ref else [])
+    )
+    blocks.append(
+        Table(
+            header,
+            rows,
+            caption="Per-class accuracy: the diagonal of the row-normalised confusion matrix, pooled over folds.",
+        )
+    )
     n = max(len(r["folds"]) for r in results)
-    blocks.append(Table(["fold", *map(str, range(1, n + 1)), "mean ± std"],
-                        [[f"{r['protocol']} (%)", *[pct(f["accuracy"], 1) for f in r["folds"]],
-                          f"{pct(r['mean_accuracy'])} ± {pct(r['std_accuracy'])}"] for r in results],
-                        caption="Accuracy of each fold."))
-    figures = [Figure(folder / r["protocol"] / "confusion.png",
-                      f"{r['protocol']} folds (rows: truth, % of each row)" + (f"; compare the paper's {fig}" if fig
-                                                                                   else ""), small=True)
-               for r in results if (folder / r["protocol"] / "confusion.png").exists()]
+    blocks.append(
+        Table(
+            ["fold", *map(str, range(1, n + 1)), "mean ± std"],
+            [
+                [
+                    f"{r['protocol']} (%)",
+                    *[pct(f["accuracy"], 1) for f in r["folds"]],
+                    f"{pct(r['mean_accuracy'])} ± {pct(r['std_accuracy'])}",
+                ]
+                for r in results
+            ],
+            caption="Accuracy of each fold.",
+        )
+    )
+    figures = [
+        Figure(
+            folder / r["protocol"] / "confusion.png",
+            f"{r['protocol']} folds (rows: truth, % of each row)" + (f"; compare the paper's {fig}" if fig else ""),
+            small=True,
+        )
+        for r in results
+        if (folder / r["protocol"] / "confusion.png").exists()
+    ]
     if figures:
         blocks.append(FigureRow(figures))
     return blocks
 
 
 def ablate_blocks(run: Run) -> list[Block]:
-    from mffcnn.ablate import comparison_rows, table_rows, verdicts
-
     a = run.results
-    blocks: list[Block] = [Heading(f"Ablation (Table 6): {run.options.get('dataset')} — `{_short(run.path)}`", 2,
-                                   "ablation")]
+    blocks: list[Block] = [
+        Heading(f"Ablation (Table 6): {run.options.get('dataset')} — `{_short(run.path)}`", 2, "ablation")
+    ]
     if not a:
         n = len(list(run.path.glob("*/*/folds/fold_*.json")))
         return blocks + [Text(f"Not finished yet: {n} folds done; resume it with `mffcnn ablate --resume {run.path}`.")]
-    blocks.append(Text(
-        f"{a['n_images']} images{_synthetic(a)}, {a['folds']} folds, recipe `{a['recipe']}`, {a['epochs']} epochs, "
-        f"seed {a['seed']}. The four models are trained and tested on the same folds with the same seeds, so every "
-        "comparison with the full model is paired fold by fold. The paper's rows are its Table 6 (Oulu-CASIA, random "
-        "folds)."))
+    blocks.append(
+        Text(
+            f"{a['n_images']} images{_synthetic(a)}, {a['folds']} folds, recipe `{a['recipe']}`, {a['epochs']} epochs, "
+            f"seed {a['seed']}. The four models are trained and tested on the same folds with the same seeds, so every "
+            "comparison with the full model is paired fold by fold. The paper's rows are its Table 6 (Oulu-CASIA, random "
+            "folds)."
+        )
+    )
     if (run.path / "ablation.png").exists():  # the overview first, the tables after it
-        blocks.append(Figure(run.path / "ablation.png", "Left: mean accuracy ± std over folds; black diamonds: the "
-                                                        "paper's Table 6. Right: each fold's difference to the full "
-                                                        "model (paired)."))
+        blocks.append(
+            Figure(
+                run.path / "ablation.png",
+                "Left: mean accuracy ± std over folds; black diamonds: the "
+                "paper's Table 6. Right: each fold's difference to the full "
+                "model (paired).",
+            )
+        )
     for protocol in a["protocols"]:
         header, body = table_rows(a, protocol)
-        blocks += [Heading(PROTOCOL_NAMES.get(protocol, protocol).capitalize(), 3),
-                   Table(header, body, classes=["ours", "paper"] * (len(body) // 2),
-                         caption="Per-class accuracy (pooled over folds) and mean accuracy ± std over folds.")]
+        blocks += [
+            Heading(PROTOCOL_TITLES.get(protocol, protocol).capitalize(), 3),
+            Table(
+                header,
+                body,
+                classes=["ours", "paper"] * (len(body) // 2),
+                caption="Per-class accuracy (pooled over folds) and mean accuracy ± std over folds.",
+            ),
+        ]
         if a["comparisons"].get(protocol):
             header, body = comparison_rows(a, protocol)
-            blocks += [Table(header, body, caption=f"Each component against the full model over the {a['folds']} "
-                             "paired folds (Δ = ablated − full; fold spread σ = the larger of the two models' std "
-                             f"over folds; verdict: helps / hurts when the paired t-test gives p < {a['alpha']}, else no clear "
-                             "effect)."),
-                       Bullets(verdicts(a, protocol))]
+            blocks += [
+                Table(
+                    header,
+                    body,
+                    caption=f"Each component against the full model over the {a['folds']} "
+                    "paired folds (Δ = ablated − full; fold spread σ = the larger of the two models' std "
+                    f"over folds; verdict: helps / hurts when the paired t-test gives p < {a['alpha']}, else no clear "
+                    "effect).",
+                ),
+                Bullets(verdicts(a, protocol)),
+            ]
         time_rows = [[k, f"{v['params']:,}", _duration(v.get("seconds"))] for k, v in a["results"][protocol].items()]
         blocks.append(Table(["model", "parameters", "training and testing time"], time_rows))
     blocks += provenance_blocks(run.options)
@@ -373,24 +489,54 @@ def ablate_blocks(run: Run) -> list[Block]:
 def gradcam_blocks(run: Run) -> list[Block]:
     r, o = run.results or {}, run.options
     blocks: list[Block] = [Heading(f"Grad-CAM (Fig. 8) — `{_short(run.path)}`", 2)]
-    source = (f"{r.get('dataset')}{_synthetic(r)}" if r.get("dataset") else f"{len(r.get('samples', []))} image(s)")
-    blocks.append(Text(
-        f"Checkpoint `{o.get('checkpoint')}` on {source}; target score `{r.get('score')}`, style `{r.get('style')}`. "
-        "Columns: the face; Grad-CAM of the Image Branch after its 2nd max-pool (mid-level) and 3rd (high-level); of "
-        "the Patch Branch's maps after its 2nd max-pool, before selection, and of the vectors kept after selection "
-        "(per-patch maps placed back on the face, averaged where patches overlap); and each feature vector's weight α "
-        "(black: discarded by selection — no gradient reaches them, their weight is exactly 0)."))
+    source = f"{r.get('dataset')}{_synthetic(r)}" if r.get("dataset") else f"{len(r.get('samples', []))} image(s)"
+    blocks.append(
+        Text(
+            f"Checkpoint `{o.get('checkpoint')}` on {source}; target score `{r.get('score')}`, style `{r.get('style')}`. "
+            "Columns: the face; Grad-CAM of the Image Branch after its 2nd max-pool (mid-level) and 3rd (high-level); of "
+            "the Patch Branch's maps after its 2nd max-pool, before selection, and of the vectors kept after selection "
+            "(per-patch maps placed back on the face, averaged where patches overlap); and each feature vector's weight α "
+            "(black: discarded by selection — no gradient reaches them, their weight is exactly 0)."
+        )
+    )
     for name in r.get("figures", []):
         blocks.append(Figure(run.path / name, "Grad-CAM of the four feature maps of Fig. 8; warm = high attention."))
-    rows = [[s["source"], s.get("label") or "–", s["predicted"], s["target"], f"{s['kept_vectors']}/{s['discarded_vectors']}",
-             f"{s['max_abs_weight_discarded']:g}", f"{s['max_abs_weight_kept']:.3g}"] for s in r.get("samples", [])]
+    rows = [
+        [
+            s["source"],
+            s.get("label") or "–",
+            s["predicted"],
+            s["target"],
+            f"{s['kept_vectors']}/{s['discarded_vectors']}",
+            f"{s['max_abs_weight_discarded']:g}",
+            f"{s['max_abs_weight_kept']:.3g}",
+        ]
+        for s in r.get("samples", [])
+    ]
     if rows:
-        blocks.append(Table(["face", "true", "predicted", "target", "kept / discarded vectors",
-                             "max |α| discarded", "max |α| kept"], rows))
+        blocks.append(
+            Table(
+                [
+                    "face",
+                    "true",
+                    "predicted",
+                    "target",
+                    "kept / discarded vectors",
+                    "max |α| discarded",
+                    "max |α| kept",
+                ],
+                rows,
+            )
+        )
     patches = r.get("patch_figures", [])
     if patches:
-        blocks.append(Figure(run.path / patches[0], "Fig. 8(c): the 16 patches with their own Grad-CAM before and "
-                                                    "after selection ('k/32': vectors of the patch that were kept)."))
+        blocks.append(
+            Figure(
+                run.path / patches[0],
+                "Fig. 8(c): the 16 patches with their own Grad-CAM before and "
+                "after selection ('k/32': vectors of the patch that were kept).",
+            )
+        )
     blocks += provenance_blocks(o)
     return blocks
 
@@ -399,24 +545,43 @@ def sfew_blocks(run: Run) -> list[Block]:
     """The SFEW 2.0 protocol (§4.6): per-class accuracy on Val beside the paper's Fig. 7, and the confusion."""
     r = run.results
     pre = r.get("pretraining")
-    source = (f"pretrained {pre['epochs']} epochs on {' ∪ '.join(d['dataset'] for d in pre['datasets'])} "
-              f"({pre['n_images']} images)" if pre else "no pretraining")
+    source = (
+        f"pretrained {pre['epochs']} epochs on {' ∪ '.join(d['dataset'] for d in pre['datasets'])} "
+        f"({pre['n_images']} images)"
+        if pre
+        else "no pretraining"
+    )
     classes = r["class_names"]
     p = r.get("paper") or {}
     blocks: list[Block] = [
         Heading(f"SFEW 2.0 (§4.6): {source}, then {r['epochs']} epochs on Train — `{_short(run.path)}`", 2),
-        Text(f"Tested on Val ({r['n_val']} faces, {r.get('val_dropped', 0)} unusable dropped): **accuracy "
-             f"{pct(r['accuracy'])} %** (paper {pct(p['accuracy']) if p else '–'} %), mean of per-class "
-             f"{pct(r['mean_per_class_accuracy'])} %. Recipe `{r['recipe']['name']}`, seed {r['seed']}."),
-        Table(["", *classes, "all"],
-              [["ours", *(pct(r["per_class_accuracy"].get(c), 1) for c in classes), pct(r["accuracy"])],
-               *([["paper (Fig. 7)", *(pct(p["per_class_accuracy"].get(c), 1) for c in classes), pct(p["accuracy"])]]
-                 if p else [])],
-              classes=["ours", "paper"] if p else ["ours"], caption="Accuracy per class on SFEW 2.0 Val (%)."),
+        Text(
+            f"Tested on Val ({r['n_val']} faces, {r.get('val_dropped', 0)} unusable dropped): **accuracy "
+            f"{pct(r['accuracy'])} %** (paper {pct(p['accuracy']) if p else '–'} %), mean of per-class "
+            f"{pct(r['mean_per_class_accuracy'])} %. Recipe `{r['recipe']['name']}`, seed {r['seed']}."
+        ),
+        Table(
+            ["", *classes, "all"],
+            [
+                ["ours", *(pct(r["per_class_accuracy"].get(c), 1) for c in classes), pct(r["accuracy"])],
+                *(
+                    [["paper (Fig. 7)", *(pct(p["per_class_accuracy"].get(c), 1) for c in classes), pct(p["accuracy"])]]
+                    if p
+                    else []
+                ),
+            ],
+            classes=["ours", "paper"] if p else ["ours"],
+            caption="Accuracy per class on SFEW 2.0 Val (%).",
+        ),
     ]
     if (run.path / "confusion.png").exists():
-        blocks.append(Figure(run.path / "confusion.png", "Confusion matrix on Val (rows: truth, % of each row), "
-                                                         "like the paper's Fig. 7.", small=True))
+        blocks.append(
+            Figure(
+                run.path / "confusion.png",
+                "Confusion matrix on Val (rows: truth, % of each row), like the paper's Fig. 7.",
+                small=True,
+            )
+        )
     return blocks + provenance_blocks(run.options)
 
 
@@ -424,8 +589,10 @@ def evaluate_blocks(run: Run) -> list[Block]:
     r = run.results
     blocks: list[Block] = [
         Heading(f"Evaluation: {Path(r['checkpoint']).name} on {r['dataset']} — `{_short(run.path)}`", 2),
-        Text(f"Checkpoint `{r['checkpoint']}` on {r['n_images']} images of {r['dataset']}{_synthetic(r)}: "
-             f"**accuracy {pct(r['accuracy'])} %**."),
+        Text(
+            f"Checkpoint `{r['checkpoint']}` on {r['n_images']} images of {r['dataset']}{_synthetic(r)}: "
+            f"**accuracy {pct(r['accuracy'])} %**."
+        ),
         Table(["class", "accuracy (%)"], [[c, pct(a)] for c, a in r["per_class_accuracy"].items()]),
     ]
     if (run.path / "confusion.png").exists():
@@ -438,11 +605,13 @@ def train_blocks(run: Run) -> list[Block]:
     scores = o.get("scores", {})
     return [
         Heading(f"Training: {o.get('dataset')} — `{_short(run.path)}`", 2),
-        Text(f"{o.get('n_images')} images{' (synthetic)' if o.get('synthetic') else ''}, recipe "
-             f"`{(o.get('recipe') or {}).get('name')}` (lr {(o.get('recipe') or {}).get('lr')}), {o.get('epochs')} epochs, "
-             f"seed {o.get('seed')}: training "
-             f"accuracy {pct(scores.get('train_accuracy'))} % in {_duration(o.get('seconds'))}. "
-             f"Checkpoint `{_short(run.path / 'model.safetensors')}`."),
+        Text(
+            f"{o.get('n_images')} images{' (synthetic)' if o.get('synthetic') else ''}, recipe "
+            f"`{(o.get('recipe') or {}).get('name')}` (lr {(o.get('recipe') or {}).get('lr')}), {o.get('epochs')} epochs, "
+            f"seed {o.get('seed')}: training "
+            f"accuracy {pct(scores.get('train_accuracy'))} % in {_duration(o.get('seconds'))}. "
+            f"Checkpoint `{_short(run.path / 'model.safetensors')}`."
+        ),
         *provenance_blocks(o),
     ]
 
@@ -466,31 +635,58 @@ def provenance_table(runs: list[Run]) -> list[Block]:
     for run in runs:
         o = run.options
         m = o.get("machine") or {}
-        rows.append([run.kind, f"`{_short(run.path)}`", f"`{o.get('command', '–')}`" if o.get("command") else "–",
-                     m.get("cpu", "–"), str(m.get("cores", "–")), m.get("python", "–"), m.get("torch", "–"),
-                     o.get("mffcnn") or "–"])
+        rows.append(
+            [
+                run.kind,
+                f"`{_short(run.path)}`",
+                f"`{o.get('command', '–')}`" if o.get("command") else "–",
+                m.get("cpu", "–"),
+                str(m.get("cores", "–")),
+                m.get("python", "–"),
+                m.get("torch", "–"),
+                o.get("mffcnn") or "–",
+            ]
+        )
     from mffcnn import __version__
     from mffcnn.runs import machine_info
 
     here = machine_info()
     return [
         Heading("Commands, machines and versions", 2, "provenance"),
-        Table(["kind", "run", "command", "CPU", "cores", "Python", "torch", "mffcnn"], rows,
-              caption="As recorded in each run's options.json when it started (– where a run did not record it)."),
-        Text(f"This report was made by mffcnn {__version__} on {datetime.datetime.now():%Y-%m-%d %H:%M} "
-             f"({_machine(here)})."),
+        Table(
+            ["kind", "run", "command", "CPU", "cores", "Python", "torch", "mffcnn"],
+            rows,
+            caption="As recorded in each run's options.json when it started (– where a run did not record it).",
+        ),
+        Text(
+            f"This report was made by mffcnn {__version__} on {datetime.datetime.now():%Y-%m-%d %H:%M} "
+            f"({_machine(here)})."
+        ),
     ]
 
 
 def report_blocks(runs: list[Run], title: str) -> list[Block]:
     blocks: list[Block] = [Heading(title, 1)]
     kinds = {k: sum(r.kind == k for r in runs) for k in KINDS}
-    blocks.append(Text("From " + ", ".join(f"{n} {k} run{'s' if n > 1 else ''}" for k, n in kinds.items() if n)
-                       + ": " + ", ".join(f"`{_short(r.path)}`" for r in runs) + "."))
+    blocks.append(
+        Text(
+            "From "
+            + ", ".join(f"{n} {k} run{'s' if n > 1 else ''}" for k, n in kinds.items() if n)
+            + ": "
+            + ", ".join(f"`{_short(r.path)}`" for r in runs)
+            + "."
+        )
+    )
     if any(r.kind in ("cv", "sfew", "ablate", "evaluate") for r in runs):
         blocks += summary_blocks(runs)
-    makers = {"cv": cv_blocks, "sfew": sfew_blocks, "ablate": ablate_blocks, "gradcam": gradcam_blocks,
-              "evaluate": evaluate_blocks, "train": train_blocks}
+    makers = {
+        "cv": cv_blocks,
+        "sfew": sfew_blocks,
+        "ablate": ablate_blocks,
+        "gradcam": gradcam_blocks,
+        "evaluate": evaluate_blocks,
+        "train": train_blocks,
+    }
     for kind in KINDS:  # grouped by kind: results first, then ablations, then pictures
         for run in runs:
             if run.kind == kind:
@@ -543,11 +739,16 @@ def render_html(blocks: list[Block], title: str) -> str:
         if isinstance(b, Heading) and b.level == 2:
             anchors[id(b)] = b.anchor if b.anchor and b.anchor not in used else _slug(b.text, used)
             used.add(anchors[id(b)])
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{CSS}</style></head><body>"]
-    nav = [f'<a href="#{anchors[id(b)]}">{_inline_html(b.text)}</a>' for b in blocks
-           if isinstance(b, Heading) and b.level == 2]
-    for i, b in enumerate(blocks):
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head><body>'
+    ]
+    nav = [
+        f'<a href="#{anchors[id(b)]}">{_inline_html(b.text)}</a>'
+        for b in blocks
+        if isinstance(b, Heading) and b.level == 2
+    ]
+    for b in blocks:
         if isinstance(b, Heading):
             anchor = f' id="{anchors[id(b)]}"' if id(b) in anchors else ""
             parts.append(f"<h{b.level}{anchor}>{_inline_html(b.text)}</h{b.level}>")
@@ -573,17 +774,22 @@ def _figure_html(f: Figure) -> str:
     data = base64.b64encode(f.path.read_bytes()).decode("ascii")  # embedded: the page needs no other file
     alt = html.escape(f.caption, quote=True)
     cls = ' class="small"' if f.small else ""
-    return (f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{alt}">'
-            f"<figcaption>{_inline_html(f.caption)}</figcaption></figure>")
+    return (
+        f'<figure{cls}><img src="data:image/png;base64,{data}" alt="{alt}">'
+        f"<figcaption>{_inline_html(f.caption)}</figcaption></figure>"
+    )
 
 
 def _table_html(t: Table) -> str:
-    numeric = t.numeric or [all(_is_numeric(r[i]) for r in t.rows if i < len(r) and r[i] not in ("", "–"))
-                            and any(r[i] not in ("", "–") for r in t.rows if i < len(r)) for i in range(len(t.header))]
+    numeric = t.numeric or [
+        all(_is_numeric(r[i]) for r in t.rows if i < len(r) and r[i] not in ("", "–"))
+        and any(r[i] not in ("", "–") for r in t.rows if i < len(r))
+        for i in range(len(t.header))
+    ]
     rows = []
     for k, r in enumerate(t.rows):
         cls = f' class="{t.classes[k]}"' if k < len(t.classes) and t.classes[k] else ""
-        cells = "".join(f'<td{" class=num" if numeric[i] else ""}>{_inline_html(c)}</td>' for i, c in enumerate(r))
+        cells = "".join(f"<td{' class=num' if numeric[i] else ''}>{_inline_html(c)}</td>" for i, c in enumerate(r))
         rows.append(f"<tr{cls}>{cells}</tr>")
     caption = f"<caption>{_inline_html(t.caption)}</caption>" if t.caption else ""
     head = "".join(f"<th>{_inline_html(h)}</th>" for h in t.header)
@@ -603,11 +809,16 @@ def render_markdown(blocks: list[Block], base: Path) -> str:
         elif isinstance(b, Code):
             lines += ["```", b.text, "```", ""]
         elif isinstance(b, Table):
-            numeric = [all(_is_numeric(r[i]) for r in b.rows if i < len(r) and r[i] not in ("", "–")) for i in
-                       range(len(b.header))]
-            lines += ["| " + " | ".join(h.replace("|", "\\|") for h in b.header) + " |",
-                      "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
-                      *["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in b.rows], ""]
+            numeric = [
+                all(_is_numeric(r[i]) for r in b.rows if i < len(r) and r[i] not in ("", "–"))
+                for i in range(len(b.header))
+            ]
+            lines += [
+                "| " + " | ".join(h.replace("|", "\\|") for h in b.header) + " |",
+                "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+                *["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in b.rows],
+                "",
+            ]
             if b.caption:
                 lines += [f"*{b.caption}*", ""]
         elif isinstance(b, (Figure, FigureRow)):

@@ -1,6 +1,6 @@
 """The training loop: `train_one_epoch`, `predict_proba`, and `fit` that runs a recipe.
 
-All randomness of an epoch (batch order, augmentation) is drawn from (seed, epoch) alone, so:
+All randomness of an epoch (batch order, jitter) is drawn from (seed, epoch) alone, so:
 - the same seed gives the same model (on CPU; see docs for GPU),
 - a run resumed from its epoch checkpoint continues exactly as if it had never stopped,
 - N processes under torchrun see the same global batches as one process does, each taking its
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -93,8 +94,9 @@ def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 7 + stream) % 2**63)
 
 
-def epoch_batches(n: int, batch_size: int, seed: int, epoch: int,
-                  weights: torch.Tensor | None = None) -> list[torch.Tensor]:
+def epoch_batches(
+    n: int, batch_size: int, seed: int, epoch: int, weights: torch.Tensor | None = None
+) -> list[torch.Tensor]:
     """The epoch's global batches (indices into the training set), the same on every rank.
 
     weights (n,): draw the epoch's n samples with replacement in proportion to them (class-balanced
@@ -117,13 +119,15 @@ def class_weights(y: torch.Tensor, num_classes: int, power: float) -> torch.Tens
     return w * counts.sum() / (counts * w).sum()
 
 
-def augmentation_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
+def jitter_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
     """(n, 5) uniform numbers per training sample and epoch: flip, angle, zoom, dx, dy."""
     return torch.rand(n, 5, generator=_generator(seed, epoch, 1))
 
 
-def augment(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor:
-    """Random flip and a similarity transform per face of a (B, 1, H, W) batch; draws (B, 5) in [0, 1)."""
+def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor:
+    """The recipe's on-the-fly jitter: a random flip and a similarity transform per face of a (B, 1, H, W)
+    batch, new every epoch; draws (B, 5) in [0, 1). (Not the paper's JAFFE augmentation, mffcnn.data.augment,
+    which makes 8 fixed copies of each photo before the folds.)"""
     b, _, h, w = x.shape
     if recipe.flip:
         x = torch.where((draws[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
@@ -132,10 +136,13 @@ def augment(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tenso
         angle = u[:, 0] * math.radians(recipe.rotate)
         zoom = 1 + u[:, 1] * recipe.scale
         cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-        theta = torch.stack([  # (B, 2, 3): output → input sampling grid, in [-1, 1] coordinates
-            torch.stack([cos, -sin, u[:, 2] * 2 * recipe.shift / w], 1),
-            torch.stack([sin, cos, u[:, 3] * 2 * recipe.shift / h], 1),
-        ], 1).to(x.dtype)
+        theta = torch.stack(
+            [  # (B, 2, 3): output → input sampling grid, in [-1, 1] coordinates
+                torch.stack([cos, -sin, u[:, 2] * 2 * recipe.shift / w], 1),
+                torch.stack([sin, cos, u[:, 3] * 2 * recipe.shift / h], 1),
+            ],
+            1,
+        ).to(x.dtype)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return x
@@ -151,8 +158,9 @@ class _LossOf(nn.Module):
         self.label_smoothing = label_smoothing
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return self.model.loss(self.model.forward_all(x), y, class_weights=self.class_weights,
-                               label_smoothing=self.label_smoothing)
+        return self.model.loss(
+            self.model.forward_all(x), y, class_weights=self.class_weights, label_smoothing=self.label_smoothing
+        )
 
     def share(self, y: torch.Tensor) -> float:
         """How much these faces weigh in a batch's mean loss: their number, or the sum of their weights."""
@@ -162,24 +170,38 @@ class _LossOf(nn.Module):
         return float(face_weights(t, self.class_weights).sum())
 
 
+@dataclass(frozen=True)
+class Training:
+    """What `fit` needs besides the data: the model to build, the recipe, how long, the seed, and where to run."""
+
+    model_config: MFFCNNConfig
+    recipe: Recipe
+    epochs: int
+    seed: int = 0
+    device: torch.device | str = "cpu"
+    amp: bool = False
+    dist: Dist = SINGLE
+
+    def replace(self, **changes) -> Training:
+        return replace(self, **changes)
+
+
 def train_one_epoch(
     step: nn.Module,
     optimizer: torch.optim.Optimizer,
     x: Inputs,
     y: torch.Tensor,
+    training: Training,
     *,
-    recipe: Recipe,
-    seed: int,
     epoch: int,
-    dist: Dist = SINGLE,
-    amp: bool = False,
     sample_weights: torch.Tensor | None = None,
 ) -> float:
     """One pass over (x, y) in the epoch's global batches, this rank taking its share; the mean loss.
 
     y: (n,) labels or (n, C) soft targets. sample_weights: class-balanced sampling (epoch_batches)."""
+    recipe, seed, dist, amp = training.recipe, training.seed, training.dist, training.amp
     step.train()
-    draws = augmentation_draws(len(y), seed, epoch)
+    draws = jitter_draws(len(y), seed, epoch)
     device = next(step.parameters()).device
     loss_of = step.module if isinstance(step, nn.parallel.DistributedDataParallel) else step
 
@@ -191,7 +213,7 @@ def train_one_epoch(
     total = torch.zeros(2, dtype=torch.float64)  # (sum of losses, samples) over all ranks
     for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch, sample_weights)):
         mine = batch[dist.rank :: dist.world]  # this rank's share of the global batch
-        xb = augment(inputs(x, mine), draws[mine], recipe).to(device, memory_format=torch.channels_last)
+        xb = jitter(inputs(x, mine), draws[mine], recipe).to(device, memory_format=torch.channels_last)
         yb = y[mine].to(device, non_blocking=True)
         with autocast():
             loss = step(xb, yb)
@@ -213,16 +235,25 @@ def predict_proba(model: MFFCNN, x: Inputs, batch_size: int = 500) -> np.ndarray
     """Faces (or (n, 1, 60, 60) normalised input) → (n, C) probabilities, in eval mode, on the model's device."""
     model.eval()
     device = next(model.parameters()).device
-    out = [model(inputs(x, slice(i, i + batch_size)).to(device, memory_format=torch.channels_last)).float().cpu()
-           for i in range(0, len(x), batch_size)]
+    out = [
+        model(inputs(x, slice(i, i + batch_size)).to(device, memory_format=torch.channels_last)).float().cpu()
+        for i in range(0, len(x), batch_size)
+    ]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
 
 
 def save_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer, epoch: int) -> None:
     """The training state after `epoch` (0-based), written atomically: a crash never leaves half a file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                "torch_rng": torch.get_rng_state()}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "epoch": epoch,
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -241,30 +272,25 @@ def load_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer) -> i
 def fit(
     x: Inputs,
     y: torch.Tensor,
+    training: Training,
     *,
-    model_config: MFFCNNConfig,
-    recipe: Recipe,
-    epochs: int,
-    seed: int,
-    device: torch.device | str = "cpu",
-    amp: bool = False,
-    dist: Dist = SINGLE,
     state_path: str | Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     init: MFFCNN | Callable[[], MFFCNN] | None = None,
 ) -> MFFCNN:
-    """Train a fresh MFF-CNN on (x, y) with the recipe (or go on training `init`, or the model it makes:
+    """Train a fresh MFF-CNN on (x, y) as `training` says (or go on training `init`, or the model it makes:
     fine-tuning, §4.6); same seed, same model. x: Faces (uint8, normalised per batch) or normalised input;
     y: (n,) labels or (n, C) soft targets.
 
     With state_path, the training state is saved after every epoch and a run that finds one
     continues from it. Under torchrun (dist.active) the model is wrapped in DDP."""
+    recipe, epochs, dist = training.recipe, training.epochs, training.dist
     keep_freed_memory()
-    seed_everything(seed)
-    device = torch.device(device)
+    seed_everything(training.seed)
+    device = torch.device(training.device)
     if init is not None and not isinstance(init, MFFCNN):
         init = init()  # made after seeding: the weights it does not load are the same for the same seed
-    model = init if init is not None else MFFCNN(model_config)  # callers apply the recipe
+    model = init if init is not None else MFFCNN(training.model_config)  # callers apply the recipe
     # channels_last: oneDNN's convolutions run ~1.7× faster on this layout on CPU (bench/speed.py).
     model = model.to(device, memory_format=torch.channels_last)
     # fused: one kernel for all of Adam's per-parameter arithmetic (4 ms of a 150 ms CPU step saved).
@@ -278,16 +304,18 @@ def fit(
     sample_weights = None
     if recipe.sampling_power:  # class-balanced sampling: each face drawn ∝ its class's frequency^-power
         sample_weights = class_weights(y, num_classes, recipe.sampling_power)[hard]
-    step: nn.Module = _LossOf(model, class_weights=class_weights(y, num_classes, recipe.class_weight_power),
-                              label_smoothing=recipe.label_smoothing)
+    step: nn.Module = _LossOf(
+        model,
+        class_weights=class_weights(y, num_classes, recipe.class_weight_power),
+        label_smoothing=recipe.label_smoothing,
+    )
     if dist.active:
         step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
     for epoch in range(start, epochs):
         for group in optimizer.param_groups:
             group["lr"] = recipe.lr_at(epoch, epochs)
         try:
-            loss = train_one_epoch(step, optimizer, x, y, recipe=recipe, seed=seed, epoch=epoch, dist=dist, amp=amp,
-                                   sample_weights=sample_weights)
+            loss = train_one_epoch(step, optimizer, x, y, training, epoch=epoch, sample_weights=sample_weights)
         except TrainingDiverged as e:
             kept = f"; the last good state (epoch {epoch}) is kept in {state_path}" if state_path and epoch else ""
             raise TrainingDiverged(f"{e}{kept}. Try a lower --lr") from None

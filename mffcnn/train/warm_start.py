@@ -16,21 +16,29 @@ whose training data shares people with the dataset of a cross-validation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
+from mffcnn.checkpoint import Checkpoint, load_checkpoint
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig
-from mffcnn.train.checkpoint import Checkpoint, load_checkpoint
 
 HEADS = ("image_classifier", "patch_classifier", "classifier")  # their rows are classes
 
 # Datasets that share people: CK+48 is cut from CK+, FER+ relabels FER2013's faces.
-PEOPLE = {"ckplus": "CK+", "ckplus48": "CK+", "fer2013": "FER2013", "ferplus": "FER2013", "jaffe": "JAFFE",
-          "oulu": "Oulu-CASIA", "sfew": "SFEW", "synthetic": "synthetic"}
+PEOPLE = {
+    "ckplus": "CK+",
+    "ckplus48": "CK+",
+    "fer2013": "FER2013",
+    "ferplus": "FER2013",
+    "jaffe": "JAFFE",
+    "oulu": "Oulu-CASIA",
+    "sfew": "SFEW",
+    "synthetic": "synthetic",
+}
 
 
 @dataclass
@@ -111,11 +119,13 @@ def check_people(ckpt: Checkpoint, dataset: str, *, source: str) -> None:
     if shared:
         raise MffcnnError(
             f"{source} was trained on {', '.join(shared)}, which holds the people of {dataset}: its test folds would "
-            f"hold faces the model has already seen. Pretrain on data without {group}'s people")
+            f"hold faces the model has already seen. Pretrain on data without {group}'s people"
+        )
 
 
-def initialiser(path: str | Path, model_config: MFFCNNConfig, class_names: list[str], *,
-                tested_on: str | None = None) -> tuple[Callable[[], MFFCNN], WarmStart]:
+def initialiser(
+    path: str | Path, model_config: MFFCNNConfig, class_names: list[str], *, tested_on: str | None = None
+) -> tuple[Callable[[], MFFCNN], WarmStart]:
     """A function that makes a model of `model_config` started from the checkpoint at `path`, and the
     report of what it loads. tested_on: the dataset whose people the model will be tested on (refused
     when the checkpoint was trained on them)."""

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mffcnn.data.datasets._layout import check_root
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.folder import check_root
 from mffcnn.data.labels import CONTEMPT, EXPRESSIONS7, ordered
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
@@ -63,8 +63,9 @@ def _split_folders(root: Path, split: str) -> list[Path]:
     folders = [root / n for n in names if (root / n / "label.csv").is_file()]
     if not folders:
         want = " or ".join(f"{n}/label.csv" for n in names)
-        raise MffcnnError(f"ferplus: {root} has no {want} (expected ROOT/FER2013Train|FER2013Valid/label.csv "
-                          "and the PNGs beside it)")
+        raise MffcnnError(
+            f"ferplus: {root} has no {want} (expected ROOT/FER2013Train|FER2013Valid/label.csv and the PNGs beside it)"
+        )
     return folders
 
 

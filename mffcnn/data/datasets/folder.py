@@ -9,54 +9,15 @@ image is its own subject, so subject-independent folds cannot keep a person out 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from mffcnn.data.faceset import FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.images import is_image_file
+from mffcnn.data.datasets._layout import check_root, class_tree_records, visible_dirs
+from mffcnn.data.faceset import FaceSet, PrepareSummary, build_faceset
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 
 PREPROCESSING = Preprocessing(detect_face=False)
-
-
-def check_root(root: str | Path, dataset: str) -> Path:
-    root = Path(root).expanduser()
-    if not root.exists():
-        raise MffcnnError(f"{dataset}: dataset root {str(root)!r} does not exist")
-    if not root.is_dir():
-        raise MffcnnError(f"{dataset}: dataset root {str(root)!r} is not a folder")
-    return root
-
-
-def class_tree_records(
-    root: Path,
-    classes: list[str],
-    subject_of: Callable[[Path], str | None],
-    summary: PrepareSummary,
-    *,
-    no_subject_reason: str,
-) -> list[Record]:
-    """Records of `root/<class>/*` for the given classes; what cannot be used is counted in summary."""
-    records = []
-    for label in classes:
-        folder = root / label
-        if not folder.is_dir():
-            summary.notes.append(f"no folder {label}/ under {root}")
-            continue
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-        if not files:
-            summary.notes.append(f"class folder {label}/ is empty")
-        for path in files:
-            if not is_image_file(path):
-                summary.skip(label, "not an image file", f"{path}: not an image file; skipped")
-                continue
-            subject = subject_of(path)
-            if subject is None:
-                summary.skip(label, "no subject in name", f"{path}: {no_subject_reason}; skipped")
-                continue
-            records.append(Record(path=str(path), label=label, subject=subject))
-    return records
 
 
 def compile_subject_regex(pattern: str | None) -> Callable[[Path], str | None]:
@@ -93,7 +54,7 @@ def load(
 
     preprocessing = preprocessing or PREPROCESSING
     root = check_root(root, "folder")
-    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    found = [p.name for p in visible_dirs(root)]
     if classes is None:
         classes = found
     if not classes:
@@ -111,6 +72,10 @@ def load(
     if not preprocessing.detect_face:
         summary.notes.append("face detection off: each image is used whole (--detect-face for uncropped photos)")
     return build_faceset(
-        f"folder:{root.name}", classes, records, preprocessing=preprocessing, summary=summary,
+        f"folder:{root.name}",
+        classes,
+        records,
+        preprocessing=preprocessing,
+        summary=summary,
         augmentation=PAPER if augment else None,
     )

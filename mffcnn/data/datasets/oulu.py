@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mffcnn.data.datasets._layout import check_root, visible_dirs
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.folder import check_root
 from mffcnn.data.images import is_image_file
 from mffcnn.data.labels import BASIC6, canonical
 from mffcnn.data.preprocess import Preprocessing
@@ -45,8 +45,9 @@ def find_camera_root(root: Path) -> Path:
     for base in (root, root / "OriginalImg", *sorted(p for p in root.iterdir() if p.is_dir())):
         if any((base / c).is_dir() for c in CAMERAS.values()):
             return base
-    raise MffcnnError(f"oulu: {root} does not look like Oulu-CASIA: expected VL/Strong/P001/Anger/000.jpeg "
-                      "(or OriginalImg/VL/…)")
+    raise MffcnnError(
+        f"oulu: {root} does not look like Oulu-CASIA: expected VL/Strong/P001/Anger/000.jpeg (or OriginalImg/VL/…)"
+    )
 
 
 def load(
@@ -67,18 +68,21 @@ def load(
     summary = PrepareSummary()
     records: list[Record] = []
     short, empty = 0, []
-    people = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    people = visible_dirs(base)
     if not people:
         raise MffcnnError(f"oulu: {base} holds no person folders (P001/, P002/, …)")
     for person in people:
-        for seq_dir in sorted(p for p in person.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for seq_dir in visible_dirs(person):
             label = canonical(seq_dir.name)
             frame_files = sorted(p for p in seq_dir.iterdir() if p.is_file() and not p.name.startswith("."))
             images = [p for p in frame_files if is_image_file(p)]
             if label not in BASIC6:
                 for p in images:
-                    summary.skip(UNLABELLED, "unknown expression folder",
-                                 f"{p}: {seq_dir.name!r} is not one of Oulu-CASIA's six expressions; skipped")
+                    summary.skip(
+                        UNLABELLED,
+                        "unknown expression folder",
+                        f"{p}: {seq_dir.name!r} is not one of Oulu-CASIA's six expressions; skipped",
+                    )
                 continue
             if not images:
                 empty.append(f"{person.name}/{seq_dir.name}")
@@ -86,12 +90,14 @@ def load(
             if len(images) < frames:
                 short += 1
             for path in images[-frames:]:
-                records.append(Record(path=str(path), label=label, subject=person.name,
-                                      group=f"{person.name}/{seq_dir.name}"))
+                records.append(
+                    Record(path=str(path), label=label, subject=person.name, group=f"{person.name}/{seq_dir.name}")
+                )
     summary.notes.append(f"camera {cam}, light {lit}: the last {frames} frames of each sequence")
     if empty:
-        summary.notes.append(f"{len(empty)} sequence folders hold no images ({', '.join(empty[:3])}"
-                             f"{', …' if len(empty) > 3 else ''})")
+        summary.notes.append(
+            f"{len(empty)} sequence folders hold no images ({', '.join(empty[:3])}{', …' if len(empty) > 3 else ''})"
+        )
     if short:
         summary.notes.append(f"{short} sequences have fewer than {frames} frames: all their frames are used")
     return build_faceset("oulu", list(BASIC6), records, preprocessing=preprocessing or PREPROCESSING, summary=summary)

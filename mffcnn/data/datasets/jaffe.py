@@ -17,15 +17,23 @@ import re
 from pathlib import Path
 
 from mffcnn.data.augment import PAPER
+from mffcnn.data.datasets._layout import check_root
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.folder import check_root
 from mffcnn.data.images import is_image_file
 from mffcnn.data.labels import BASIC6, NEUTRAL, ordered
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 
 PREPROCESSING = Preprocessing(detect_face=True)  # uncropped head-and-shoulder photos
-CODES = {"AN": "anger", "DI": "disgust", "FE": "fear", "HA": "happy", "NE": "neutral", "SA": "sadness", "SU": "surprise"}
+CODES = {
+    "AN": "anger",
+    "DI": "disgust",
+    "FE": "fear",
+    "HA": "happy",
+    "NE": "neutral",
+    "SA": "sadness",
+    "SU": "surprise",
+}
 # subject . expression code + take . photo id . tif(f); case-insensitive extension
 _NAME = re.compile(r"^(?P<subject>[A-Za-z]+)\.(?P<code>[A-Za-z]{2})(?P<take>\d*)\.(?P<id>\d+)\.tiff?$", re.I)
 
@@ -37,11 +45,7 @@ def parse_name(name: str) -> tuple[str, str] | None:
 
 
 def load(
-    root: str | Path,
-    *,
-    neutral: bool = False,
-    augment: bool = True,
-    preprocessing: Preprocessing | None = None,
+    root: str | Path, *, neutral: bool = False, augment: bool = True, preprocessing: Preprocessing | None = None
 ) -> FaceSet:
     root = check_root(root, "jaffe")
     classes = ordered(BASIC6 + ([NEUTRAL] if neutral else []))
@@ -53,15 +57,21 @@ def load(
             continue
         parsed = parse_name(path.name)
         if parsed is None:
-            summary.skip(UNLABELLED, "name is not SUBJECT.EXPRn.ID.tiff",
-                         f"{path}: name is not SUBJECT.EXPRn.ID.tiff (e.g. KA.AN1.39.tiff); skipped")
+            summary.skip(
+                UNLABELLED,
+                "name is not SUBJECT.EXPRn.ID.tiff",
+                f"{path}: name is not SUBJECT.EXPRn.ID.tiff (e.g. KA.AN1.39.tiff); skipped",
+            )
             continue
         subject, code = parsed
         named += 1
         label = CODES.get(code)
         if label is None:
-            summary.skip(UNLABELLED, "unknown expression code",
-                         f"{path}: unknown expression code {code!r} (known: {' '.join(CODES)}); skipped")
+            summary.skip(
+                UNLABELLED,
+                "unknown expression code",
+                f"{path}: unknown expression code {code!r} (known: {' '.join(CODES)}); skipped",
+            )
             continue
         if label == NEUTRAL and not neutral:
             neutrals += 1
@@ -72,10 +82,20 @@ def load(
     if neutrals:
         summary.notes.append(f"{neutrals} neutral photos left out, as in the paper (--neutral adds them)")
     if others:
-        summary.notes.append(f"{len(others)} files that are not images ignored ({', '.join(others[:3])}"
-                             f"{', …' if len(others) > 3 else ''})")
+        summary.notes.append(
+            f"{len(others)} files that are not images ignored ({', '.join(others[:3])}"
+            f"{', …' if len(others) > 3 else ''})"
+        )
     if augment:
-        summary.notes.append(f"each photo in {PAPER.n_views} versions (§4.1: original, mirror, rotated ±5°, ±10°, ±15°); "
-                             "--no-augment for the photos alone")
-    return build_faceset("jaffe", classes, records, preprocessing=preprocessing or PREPROCESSING, summary=summary,
-                         augmentation=PAPER if augment else None)
+        summary.notes.append(
+            f"each photo in {PAPER.n_views} versions (§4.1: original, mirror, rotated ±5°, ±10°, ±15°); "
+            "--no-augment for the photos alone"
+        )
+    return build_faceset(
+        "jaffe",
+        classes,
+        records,
+        preprocessing=preprocessing or PREPROCESSING,
+        summary=summary,
+        augmentation=PAPER if augment else None,
+    )

@@ -26,17 +26,20 @@ from pathlib import Path
 
 import numpy as np
 
+from mffcnn.data.datasets._layout import check_root, emotion_folder_files
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.folder import check_root
-from mffcnn.data.images import is_image_file
-from mffcnn.data.labels import EXPRESSIONS7, canonical
+from mffcnn.data.labels import EXPRESSIONS7
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 
 PREPROCESSING = Preprocessing(detect_face=False)  # aligned 48×48 faces
 CODES = {0: "anger", 1: "disgust", 2: "fear", 3: "happy", 4: "sadness", 5: "surprise", 6: "neutral"}
-USAGE = {"train": {"Training"}, "val": {"PublicTest"}, "test": {"PrivateTest"},
-         "all": {"Training", "PublicTest", "PrivateTest"}}
+USAGE = {
+    "train": {"Training"},
+    "val": {"PublicTest"},
+    "test": {"PrivateTest"},
+    "all": {"Training", "PublicTest", "PrivateTest"},
+}
 FOLDER_SPLITS = {"train": ["train"], "test": ["test"], "all": ["train", "test"]}
 CSV_NAMES = ("fer2013.csv", "icml_face_data.csv", "fer2013/fer2013.csv", "train.csv")
 NOTE = "FER2013 has no person ids: every image is its own subject (subject folds = random folds)"
@@ -86,8 +89,10 @@ def _csv_records(path: Path, split: str, summary: PrepareSummary) -> list[Record
             raise MffcnnError(f"fer2013: {path} is empty")
         reader.fieldnames = [n.strip() for n in reader.fieldnames]
         if not {"emotion", "pixels"} <= set(reader.fieldnames):
-            raise MffcnnError(f"fer2013: {path} is not the FER2013 csv: expected the columns emotion, pixels, Usage; "
-                              f"found {', '.join(reader.fieldnames)}")
+            raise MffcnnError(
+                f"fer2013: {path} is not the FER2013 csv: expected the columns emotion, pixels, Usage; "
+                f"found {', '.join(reader.fieldnames)}"
+            )
         has_usage = "Usage" in reader.fieldnames
         if not has_usage:
             if split in ("val", "test"):
@@ -114,7 +119,9 @@ def _csv_records(path: Path, split: str, summary: PrepareSummary) -> list[Record
                 continue
             records.append(Record(path=where, label=label, subject=where, image=image))
         if other:
-            summary.notes.append(f"{other} rows of other splits left out (split {split!r}: {', '.join(sorted(wanted))})")
+            summary.notes.append(
+                f"{other} rows of other splits left out (split {split!r}: {', '.join(sorted(wanted))})"
+            )
     return records
 
 
@@ -133,21 +140,10 @@ def _folder_records(root: Path, split: str, summary: PrepareSummary) -> list[Rec
         folder = root / name
         if not folder.is_dir():
             raise MffcnnError(f"fer2013: no {name}/ folder under {root}")
-        for emotion_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            label = canonical(emotion_dir.name)
-            files = sorted(p for p in emotion_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-            if label not in EXPRESSIONS7:
-                for p in files:
-                    summary.skip(UNLABELLED, "unknown emotion folder",
-                                 f"{p}: {emotion_dir.name!r} is not one of FER2013's seven emotions; skipped")
-                continue
-            if not files:
-                summary.notes.append(f"class folder {name}/{emotion_dir.name}/ is empty")
-            for path in files:
-                if not is_image_file(path):
-                    summary.skip(label, "not an image file", f"{path}: not an image file; skipped")
-                    continue
-                records.append(Record(path=str(path), label=label, subject=str(path)))
+        for path, label in emotion_folder_files(
+            folder, EXPRESSIONS7, summary, known="FER2013's seven emotions", root=root
+        ):
+            records.append(Record(path=str(path), label=label, subject=str(path)))
     return records
 
 
@@ -168,5 +164,6 @@ def load(root: str | Path, *, split: str = "train", preprocessing: Preprocessing
             raise MffcnnError(f"fer2013: {root} holds neither fer2013.csv nor the folders train/ and test/")
         records = _folder_records(root, split, summary)
     summary.notes.append(NOTE)
-    return build_faceset("fer2013", list(EXPRESSIONS7), records, preprocessing=preprocessing or PREPROCESSING,
-                         summary=summary)
+    return build_faceset(
+        "fer2013", list(EXPRESSIONS7), records, preprocessing=preprocessing or PREPROCESSING, summary=summary
+    )

@@ -6,15 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mffcnn.report import paper
+from mffcnn import paper
 from mffcnn.report.figures import plot_confusion
 from mffcnn.report.metrics import confusion_counts, per_class_accuracy, summarise_folds
+from mffcnn.report.text import PROTOCOL_TITLES, pct
 from mffcnn.runs import write_json
-
-PROTOCOL_TITLES = {
-    "random": "random stratified 10-fold (the paper's protocol)",
-    "subject": "subject-independent folds (no person in both train and test)",
-}
 
 
 def cv_results(faceset, folds, *, protocol: str, params: int, extra: dict | None = None) -> dict:
@@ -24,7 +20,7 @@ def cv_results(faceset, folds, *, protocol: str, params: int, extra: dict | None
     counts = confusion_counts(y_true, y_pred, len(faceset.class_names))
     mean, std = summarise_folds([f.accuracy for f in folds])
     per_class = per_class_accuracy(counts)
-    key = paper.paper_key(faceset.name)
+    key = paper.reported(faceset.name, protocol)  # the paper's number sits beside its own protocol only
     return {
         "dataset": faceset.name,
         "synthetic": faceset.synthetic,
@@ -32,8 +28,16 @@ def cv_results(faceset, folds, *, protocol: str, params: int, extra: dict | None
         "class_names": faceset.class_names,
         "n_images": len(faceset),
         "n_subjects": int(len(np.unique(faceset.subjects))),
-        "folds": [{"fold": f.fold, "accuracy": f.accuracy, "n_test": f.n_test, "n_train": f.n_train,
-                   "seconds": round(f.seconds, 2)} for f in folds],
+        "folds": [
+            {
+                "fold": f.fold,
+                "accuracy": f.accuracy,
+                "n_test": f.n_test,
+                "n_train": f.n_train,
+                "seconds": round(f.seconds, 2),
+            }
+            for f in folds
+        ],
         "mean_accuracy": mean,
         "std_accuracy": std,
         "pooled_accuracy": float((y_true == y_pred).mean()),
@@ -42,14 +46,14 @@ def cv_results(faceset, folds, *, protocol: str, params: int, extra: dict | None
         "confusion_matrix": counts.tolist(),
         "params": params,
         "seconds": round(sum(f.seconds for f in folds), 2),
-        "paper": {"accuracy": paper.ACCURACY[key] / 100, "per_class_accuracy":
-                  {k: v / 100 for k, v in paper.PER_CLASS.get(key, {}).items()}} if key else None,
+        "paper": {
+            "accuracy": paper.ACCURACY[key] / 100,
+            "per_class_accuracy": {k: v / 100 for k, v in paper.PER_CLASS.get(key, {}).items()},
+        }
+        if key
+        else None,
         **(extra or {}),
     }
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.2f}"
 
 
 def protocol_markdown(r: dict, figure: str | None) -> str:
@@ -62,8 +66,7 @@ def protocol_markdown(r: dict, figure: str | None) -> str:
         f"{r['params']:,} parameters, {r['seconds']:.0f} s of training and testing.",
         "",
         f"**Mean accuracy {pct(r['mean_accuracy'])} % ± {pct(r['std_accuracy'])}** (mean ± std over folds)"
-        + (f"; the paper reports {pct(p['accuracy'])} %" + (" (random folds)" if r["protocol"] != "random" else "")
-           if p else ""),
+        + (f"; the paper reports {pct(p['accuracy'])} %" if p else ""),
         "",
         "| class | ours (%) | paper (%) |",
         "|---|---:|---:|",
@@ -86,10 +89,13 @@ def protocol_markdown(r: dict, figure: str | None) -> str:
 
 def write_protocol_report(out_dir: Path, results: dict) -> None:
     """results.json, confusion.png and report.md in out_dir."""
-    title = f"{results['dataset']}{' (synthetic)' if results['synthetic'] else ''}, {results['protocol']} folds: " \
-            f"{pct(results['mean_accuracy'])} %"
-    plot_confusion(np.asarray(results["confusion_matrix"]), results["class_names"], title=title,
-                   path=out_dir / "confusion.png")
+    title = (
+        f"{results['dataset']}{' (synthetic)' if results['synthetic'] else ''}, {results['protocol']} folds: "
+        f"{pct(results['mean_accuracy'])} %"
+    )
+    plot_confusion(
+        np.asarray(results["confusion_matrix"]), results["class_names"], title=title, path=out_dir / "confusion.png"
+    )
     write_json(out_dir / "results.json", results)
     (out_dir / "report.md").write_text(protocol_markdown(results, "confusion.png"))
 
@@ -103,8 +109,11 @@ def write_run_report(run_dir: Path, all_results: list[dict], options: dict) -> P
     lines += [
         "| protocol | mean accuracy (%) | std | paper (%) |",
         "|---|---:|---:|---:|",
-        *[f"| {r['protocol']} | {pct(r['mean_accuracy'])} | {pct(r['std_accuracy'])} | "
-          f"{pct(r['paper']['accuracy']) if r['paper'] else '–'} |" for r in all_results],
+        *[
+            f"| {r['protocol']} | {pct(r['mean_accuracy'])} | {pct(r['std_accuracy'])} | "
+            f"{pct(r['paper']['accuracy']) if r['paper'] else '–'} |"
+            for r in all_results
+        ],
         "",
         f"Command: `{options['command']}`  ",
         f"Recipe: `{options['recipe']['name']}`, {options['epochs']} epochs, seed {options['seed']}.  ",

@@ -13,10 +13,11 @@ folds it has and continues the one it was in, so an interrupted run resumes wher
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -24,11 +25,11 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from mffcnn.data.faceset import FaceSet
 from mffcnn.errors import MffcnnError, warn
-from mffcnn.model import MFFCNN, MFFCNNConfig, count_parameters
+from mffcnn.model import MFFCNN
+from mffcnn.progress import progress
 from mffcnn.runs import read_json, write_json
-from mffcnn.train.distributed import SINGLE, Dist, barrier, gather_objects
-from mffcnn.train.loop import Inputs, fit, predict_proba
-from mffcnn.train.recipes import Recipe
+from mffcnn.train.distributed import SINGLE, barrier, gather_objects
+from mffcnn.train.loop import Inputs, Training, fit, predict_proba
 
 PROTOCOLS = ("random", "subject")
 
@@ -85,26 +86,24 @@ def run_fold(
     fold: int,
     train_idx: np.ndarray,
     test_idx: np.ndarray,
+    training: Training,
     *,
-    model_config: MFFCNNConfig,
-    recipe: Recipe,
-    epochs: int,
-    seed: int,
-    device: torch.device | str = "cpu",
-    amp: bool = False,
-    dist: Dist = SINGLE,
     state_path: Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     init: Callable[[], MFFCNN] | None = None,
 ) -> FoldResult:
-    """Train on one fold's training part (from the model `init()` makes, if given: fine-tuning) and test
-    on the rest."""
+    """Train on one fold's training part (from the model `init()` makes, if given: fine-tuning) and test on the
+    rest. Fold k trains with seed training.seed·1000 + k, the same in every model of an ablation."""
     start = time.perf_counter()
+    dist = training.dist
     y = torch.from_numpy(faceset.training_targets())  # soft targets where the dataset has them (FER+ votes)
     model = fit(
-        x[train_idx], y[train_idx], model_config=model_config, recipe=recipe, epochs=epochs,
-        seed=seed * 1000 + fold, device=device, amp=amp, dist=dist, state_path=state_path, on_epoch=on_epoch,
-        init=init() if init else None,
+        x[train_idx],
+        y[train_idx],
+        training.replace(seed=training.seed * 1000 + fold),
+        state_path=state_path,
+        on_epoch=on_epoch,
+        init=init,
     )
     # Each rank predicts its share of the test set; the shares are gathered back in order.
     share = np.arange(len(test_idx))[dist.rank :: dist.world]
@@ -113,24 +112,19 @@ def run_fold(
     for idx, p in gather_objects((share, pred_share), dist):
         pred[idx] = p
     acc = float((pred == faceset.labels[test_idx]).mean())
-    return FoldResult(fold, acc, len(train_idx), len(test_idx), time.perf_counter() - start,
-                      test_idx.tolist(), pred.tolist())
+    return FoldResult(
+        fold, acc, len(train_idx), len(test_idx), time.perf_counter() - start, test_idx.tolist(), pred.tolist()
+    )
 
 
 def run_cv(
     faceset: FaceSet,
     out_dir: Path,
+    training: Training,
     *,
     protocol: str,
     n_folds: int = 10,
-    model_config: MFFCNNConfig,
-    recipe: Recipe,
-    epochs: int,
-    seed: int = 0,
     verbose: bool = True,
-    device: torch.device | str = "cpu",
-    amp: bool = False,
-    dist: Dist = SINGLE,
     spread: str = "batches",
     init: Callable[[], MFFCNN] | None = None,
 ) -> list[FoldResult]:
@@ -138,13 +132,12 @@ def run_cv(
 
     Under torchrun, spread="batches" trains each fold with DDP (every rank on every fold);
     spread="folds" gives each rank whole folds, one round of `world` folds at a time."""
-    from tqdm import tqdm
-
+    dist, epochs = training.dist, training.epochs
     folds_dir = out_dir / "folds"
     if dist.is_main:
         folds_dir.mkdir(parents=True, exist_ok=True)
     barrier(dist)
-    folds = make_folds(faceset, protocol, n_folds, seed)
+    folds = make_folds(faceset, protocol, n_folds, training.seed)
     x = faceset.preprocessing.faces(faceset.images)
     results: list[FoldResult] = []
     todo = []
@@ -159,23 +152,21 @@ def run_cv(
             todo.append((k, tr, te, path))
     verbose = verbose and dist.is_main
     if results and verbose:
-        tqdm.write(f"{protocol}: resuming, {len(results)} of {n_folds} folds already done")
+        print(f"{protocol}: resuming, {len(results)} of {n_folds} folds already done", file=sys.stderr)
     by_folds = spread == "folds" and dist.active
-    bar = tqdm(total=len(todo) * epochs, desc=f"{faceset.name} {protocol}", unit="epoch", disable=not verbose,
-               dynamic_ncols=True)
+    bar = progress(len(todo) * epochs, desc=f"{faceset.name} {protocol}", unit="epoch", disable=not verbose)
 
     def on_epoch(epoch: int, loss: float) -> None:
         bar.update(dist.world if by_folds else 1)
         bar.set_postfix(loss=f"{loss:.3f}")
 
-    common = dict(model_config=model_config, recipe=recipe, epochs=epochs, seed=seed, device=device, amp=amp,
-                  init=init)
     try:
         if by_folds:
             for first in range(0, len(todo), dist.world):
                 round_ = todo[first : first + dist.world]
                 mine = round_[dist.rank] if dist.rank < len(round_) else None
-                result = run_fold(faceset, x, mine[0], mine[1], mine[2], on_epoch=on_epoch, **common) if mine else None
+                alone = training.replace(dist=SINGLE)  # each process trains its fold by itself
+                result = run_fold(faceset, x, *mine[:3], alone, on_epoch=on_epoch, init=init) if mine else None
                 for r in gather_objects(result, dist):
                     if r is not None:
                         results.append(r)
@@ -185,7 +176,7 @@ def run_cv(
             for k, tr, te, path in todo:
                 bar.set_description(f"{faceset.name} {protocol} fold {k}/{n_folds}")
                 state = folds_dir / f"fold_{k:02d}.state.pt"  # mid-fold resume
-                result = run_fold(faceset, x, k, tr, te, dist=dist, state_path=state, on_epoch=on_epoch, **common)
+                result = run_fold(faceset, x, k, tr, te, training, state_path=state, on_epoch=on_epoch, init=init)
                 if dist.is_main:
                     write_json(path, result.to_dict())
                     state.unlink(missing_ok=True)
@@ -194,9 +185,3 @@ def run_cv(
     finally:
         bar.close()
     return sorted(results, key=lambda r: r.fold)
-
-
-def n_params(model_config: MFFCNNConfig) -> int:
-    from mffcnn.model import MFFCNN
-
-    return count_parameters(MFFCNN(model_config))

@@ -34,20 +34,24 @@ class Checkpoint:
     def config(self) -> MFFCNNConfig:
         return self.model.cfg
 
+    def describe(self) -> dict:
+        """The JSON document a checkpoint (and an export of it) carries beside the weights."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "config": self.config.to_dict(),
+            "class_names": list(self.class_names),
+            "preprocessing": self.preprocessing.to_dict(),
+            "info": self.info,
+        }
+
 
 def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if len(ckpt.class_names) != ckpt.config.num_classes:
         raise ValueError("class_names must match the model's num_classes")
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "config": ckpt.config.to_dict(),
-        "class_names": list(ckpt.class_names),
-        "preprocessing": ckpt.preprocessing.to_dict(),
-        "info": ckpt.info,
-    }
+    meta = ckpt.describe()
     tensors = {k: v.detach().contiguous().cpu() for k, v in ckpt.model.state_dict().items()}
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(tensors, str(tmp), metadata={"mffcnn": json.dumps(meta)})
@@ -79,9 +83,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         preprocessing = Preprocessing.from_dict(meta["preprocessing"])
         class_names = list(meta["class_names"])
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise MffcnnError(f"{path}: the checkpoint does not match its own description ({str(e).splitlines()[0]})") from None
+        raise MffcnnError(
+            f"{path}: the checkpoint does not match its own description ({str(e).splitlines()[0]})"
+        ) from None
     if len(class_names) != model.cfg.num_classes:
         raise MffcnnError(f"{path}: {len(class_names)} class names for a {model.cfg.num_classes}-class model")
     model.eval()
     return Checkpoint(model=model, class_names=class_names, preprocessing=preprocessing, info=meta.get("info", {}))
-

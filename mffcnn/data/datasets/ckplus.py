@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mffcnn.data.datasets._layout import check_root, visible_dirs
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.folder import check_root
 from mffcnn.data.images import is_image_file
 from mffcnn.data.labels import BASIC6, CONTEMPT, NEUTRAL, ordered
 from mffcnn.data.preprocess import Preprocessing
@@ -38,10 +38,14 @@ def find_layout(root: Path) -> tuple[Path, Path]:
             for labels in (base / LABELS, base / "Emotion_labels" / LABELS):
                 if labels.is_dir():
                     return images, labels
-            raise MffcnnError(f"ckplus: {images} has no {LABELS}/ folder of label files beside it "
-                              f"(Emotion/S005/001/S005_001_00000011_emotion.txt)")
-    raise MffcnnError(f"ckplus: {root} does not look like CK+: expected {IMAGES}/S005/001/*.png and "
-                      f"{LABELS}/S005/001/*_emotion.txt (for the 48×48 cut use the dataset ckplus48)")
+            raise MffcnnError(
+                f"ckplus: {images} has no {LABELS}/ folder of label files beside it "
+                f"(Emotion/S005/001/S005_001_00000011_emotion.txt)"
+            )
+    raise MffcnnError(
+        f"ckplus: {root} does not look like CK+: expected {IMAGES}/S005/001/*.png and "
+        f"{LABELS}/S005/001/*_emotion.txt (for the 48×48 cut use the dataset ckplus48)"
+    )
 
 
 def read_code(path: Path) -> int:
@@ -72,8 +76,8 @@ def load(
     summary = PrepareSummary()
     records: list[Record] = []
     unlabelled, left_out, short = 0, {}, 0
-    for subject_dir in sorted(p for p in images_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for seq_dir in sorted(p for p in subject_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for subject_dir in visible_dirs(images_dir):
+        for seq_dir in visible_dirs(subject_dir):
             seq = f"{subject_dir.name}/{seq_dir.name}"
             label_files = sorted(p for p in (labels_dir / seq).glob("*_emotion.txt") if not p.name.startswith("."))
             if not label_files:
@@ -83,20 +87,28 @@ def load(
             try:
                 code = read_code(label_file)
             except (OSError, ValueError) as e:
-                summary.skip(UNLABELLED, "unreadable label file", f"{label_file}: unreadable label ({e}); sequence skipped")
+                summary.skip(
+                    UNLABELLED, "unreadable label file", f"{label_file}: unreadable label ({e}); sequence skipped"
+                )
                 continue
             label = CODES.get(code)
             if label is None:
-                summary.skip(UNLABELLED, "unknown expression code",
-                             f"{label_file}: unknown expression code {code} (CK+ has 0–7); sequence skipped")
+                summary.skip(
+                    UNLABELLED,
+                    "unknown expression code",
+                    f"{label_file}: unknown expression code {code} (CK+ has 0–7); sequence skipped",
+                )
                 continue
             if label not in wanted:
                 left_out[label] = left_out.get(label, 0) + 1
                 continue
-            frame_files = sorted(p for p in seq_dir.iterdir()
-                                 if p.is_file() and not p.name.startswith(".") and is_image_file(p))
+            frame_files = sorted(
+                p for p in seq_dir.iterdir() if p.is_file() and not p.name.startswith(".") and is_image_file(p)
+            )
             if not frame_files:
-                summary.skip(label, "sequence without frames", f"{seq_dir}: labelled {label} but holds no images; skipped")
+                summary.skip(
+                    label, "sequence without frames", f"{seq_dir}: labelled {label} but holds no images; skipped"
+                )
                 continue
             if len(frame_files) < frames:
                 short += 1
@@ -106,8 +118,10 @@ def load(
                 records.append(Record(path=str(frame_files[0]), label=NEUTRAL, subject=subject_dir.name, group=seq))
     if not records and not summary.dropped:
         raise MffcnnError(f"ckplus: no labelled sequences under {images_dir} (labels looked for in {labels_dir})")
-    summary.notes.append(f"last {frames} frames of each sequence labelled with one of the "
-                         f"{len(wanted)} expressions" + (", and its first frame as neutral" if neutral else ""))
+    summary.notes.append(
+        f"last {frames} frames of each sequence labelled with one of the "
+        f"{len(wanted)} expressions" + (", and its first frame as neutral" if neutral else "")
+    )
     if unlabelled:
         summary.notes.append(f"{unlabelled} sequences have no emotion label file (as in the release) and are not used")
     for label, n in sorted(left_out.items()):

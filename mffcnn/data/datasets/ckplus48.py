@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mffcnn.data.datasets._layout import check_root, class_tree_records
 from mffcnn.data.faceset import FaceSet, PrepareSummary, build_faceset
-from mffcnn.data.folder import check_root, class_tree_records
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 

@@ -69,8 +69,18 @@ def draw_face(ident: dict, action: np.ndarray, rng: np.random.Generator, size: i
     skin = ident["skin"]
     dark = max(skin - 95, 5)
     if ident["hair"] is not None:
-        cv2.ellipse(canvas, pt(0.5, 0.44), (px(ident["face_w"] + 0.03), px(ident["face_h"] + 0.04)), 0, 180, 360,
-                    ident["hair"], -1, aa, sh)
+        cv2.ellipse(
+            canvas,
+            pt(0.5, 0.44),
+            (px(ident["face_w"] + 0.03), px(ident["face_h"] + 0.04)),
+            0,
+            180,
+            360,
+            ident["hair"],
+            -1,
+            aa,
+            sh,
+        )
     cv2.ellipse(canvas, pt(0.5, 0.52), (px(ident["face_w"]), px(ident["face_h"])), 0, 0, 360, skin, -1, aa, sh)
 
     ey, ew = ident["eye_y"], ident["eye_w"]
@@ -87,8 +97,18 @@ def draw_face(ident: dict, action: np.ndarray, rng: np.random.Generator, size: i
         cv2.line(canvas, pt(*inner), pt(*outer), dark * 0.7, max(px(ident["brow_thick"]) // 16, 1), aa, sh)
         if cheek > 0.2:  # raised cheeks: folds from the nose wings toward the mouth corners
             c = skin - 45 * min(cheek, 1.2)
-            cv2.ellipse(canvas, pt(0.5 + side * 0.075, ident["mouth_y"] - 0.06), (px(0.035), px(0.06)),
-                        0, 90 - side * 60, 90 + side * 30, c, max(px(0.007) // 16, 1), aa, sh)
+            cv2.ellipse(
+                canvas,
+                pt(0.5 + side * 0.075, ident["mouth_y"] - 0.06),
+                (px(0.035), px(0.06)),
+                0,
+                90 - side * 60,
+                90 + side * 30,
+                c,
+                max(px(0.007) // 16, 1),
+                aa,
+                sh,
+            )
 
     ny = ident["nose_y"]
     cv2.line(canvas, pt(0.5, ey + 0.03), pt(0.5, ny), skin - 30, max(px(0.006) // 16, 1), aa, sh)
@@ -151,12 +171,15 @@ def generate(*, subjects: int = 30, per_class: int = 5, seed: int = 0, size: int
                 yield face, label, f"P{s:03d}", f"synthetic/P{s:03d}/{label}/{k}"
 
 
-def load(*, subjects: int = 30, per_class: int = 5, seed: int = 0, preprocessing: Preprocessing | None = None) -> FaceSet:
+def load(
+    *, subjects: int = 30, per_class: int = 5, seed: int = 0, preprocessing: Preprocessing | None = None
+) -> FaceSet:
     """The synthetic set: subjects × 6 classes × per_class faces (900 by default, about CK+'s 927)."""
     preprocessing = preprocessing or PREPROCESSING
     records = (
         Record(path=name, label=label, subject=subject, image=face)
-        for face, label, subject, name in generate(subjects=subjects, per_class=per_class, seed=seed,
-                                                   size=preprocessing.size)
+        for face, label, subject, name in generate(
+            subjects=subjects, per_class=per_class, seed=seed, size=preprocessing.size
+        )
     )
     return build_faceset("synthetic", CLASSES, records, preprocessing=preprocessing, synthetic=True)

@@ -18,14 +18,22 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from mffcnn.errors import MffcnnError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Flags: no sandbox (root in containers), no GPU, and nothing that reaches the network or a profile.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--virtual-time-budget=10000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=10000",
+]
 
 CHECK_SCRIPT = """<script>
 window.addEventListener('load', function () {
@@ -67,8 +75,9 @@ class BrowserCheck:
 
 def _run(browser: str, args: list[str], timeout: float) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="mffcnn-chromium-") as profile:
-        return subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(
+            [browser, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout
+        )
 
 
 def screenshot_stats(path: Path) -> tuple[bool, float]:
@@ -109,11 +118,15 @@ def check_in_browser(
         probe = Path(tmp) / "probe.html"
         probe.write_text(text.replace("</body>", CHECK_SCRIPT + "</body>", 1))
         dom = _run(browser, ["--dump-dom", probe.as_uri()], timeout).stdout
-    shot = _run(browser, [f"--screenshot={screenshot}", f"--window-size={window[0]},{window[1]}", html_path.as_uri()],
-                timeout)
+    shot = _run(
+        browser, [f"--screenshot={screenshot}", f"--window-size={window[0]},{window[1]}", html_path.as_uri()], timeout
+    )
     problems = []
-    m = re.search(r'<div id="mffcnn-check" data-images="(\d+)" data-decoded="(\d+)" data-tables="(\d+)" '
-                  r'data-height="(\d+)"', dom)
+    m = re.search(
+        r'<div id="mffcnn-check" data-images="(\d+)" data-decoded="(\d+)" data-tables="(\d+)" '
+        r'data-height="(\d+)"',
+        dom,
+    )
     if not m:
         problems.append("the browser did not load the page (no check element in the DOM)")
         images = decoded = tables = height = 0

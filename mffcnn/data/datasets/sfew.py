@@ -24,9 +24,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
-from mffcnn.data.folder import check_root
-from mffcnn.data.images import is_image_file
+from mffcnn.data.datasets._layout import check_root, emotion_folder_files
+from mffcnn.data.faceset import FaceSet, PrepareSummary, Record, build_faceset
 from mffcnn.data.labels import EXPRESSIONS7, canonical
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
@@ -69,29 +68,18 @@ def load(root: str | Path, *, split: str = "train", preprocessing: Preprocessing
     records: list[Record] = []
     no_movie = 0
     for folder in folders:
-        for emotion_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            label = canonical(emotion_dir.name)
-            files = sorted(p for p in emotion_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-            if label not in EXPRESSIONS7:
-                for p in files:
-                    summary.skip(UNLABELLED, "unknown emotion folder",
-                                 f"{p}: {emotion_dir.name!r} is not one of SFEW's seven emotions; skipped")
-                continue
-            if not files:
-                summary.notes.append(f"class folder {emotion_dir.relative_to(root)}/ is empty")
-            for path in files:
-                if not is_image_file(path):
-                    summary.skip(label, "not an image file", f"{path}: not an image file; skipped")
-                    continue
-                m = _NAME.match(path.stem)
-                if m is None:
-                    no_movie += 1
-                subject = m["movie"] if m else path.stem
-                group = f"{m['movie']}_{m['time']}" if m else str(path)
-                records.append(Record(path=str(path), label=label, subject=subject, group=group))
+        for path, label in emotion_folder_files(
+            folder, EXPRESSIONS7, summary, known="SFEW's seven emotions", root=root
+        ):
+            m = _NAME.match(path.stem)
+            if m is None:
+                no_movie += 1
+            subject = m["movie"] if m else path.stem
+            group = f"{m['movie']}_{m['time']}" if m else str(path)
+            records.append(Record(path=str(path), label=label, subject=subject, group=group))
     if no_movie:
         summary.notes.append(f"{no_movie} file names are not <Movie>_<timestamp>_<frame>: each is its own subject")
     summary.notes.append("subject = the movie (SFEW has no person ids)")
-    name = "sfew"
-    return build_faceset(name, list(EXPRESSIONS7), records, preprocessing=preprocessing or PREPROCESSING,
-                         summary=summary)
+    return build_faceset(
+        "sfew", list(EXPRESSIONS7), records, preprocessing=preprocessing or PREPROCESSING, summary=summary
+    )

@@ -1,0 +1,51 @@
+"""Facial expressions of every face in photos, folders, video files and webcams (paper §3, §4.1 at use time).
+
+    from mffcnn.predict import load_model, predict
+    model = load_model()                      # the bundled default; or a checkpoint / .onnx / TorchScript file
+    result = predict("photos/", model=model)  # a path (image, folder, video), a list of them, a numpy image, a webcam
+    for r in result.results:                  # one per image or video frame, in input order
+        for face in r.faces:
+            print(r.file, r.frame, face.box, face.label, face.score)
+
+How a face is found. As in training (§4.1), Viola-Jones (OpenCV's Haar cascade) finds faces and each is
+cropped, grey, resized to 60×60 exactly as the model's training data was: the detector settings and crop
+margin come from the checkpoint's Preprocessing (faces.py). `predict` always detects, also for models trained
+on datasets that come already cropped (CK+48, FER+): their users bring whole photos, not crops. Inputs that
+already are face crops take `detect=False` (`--no-detect`): the whole image is then the face.
+
+The package, by concern (after ultralytics' engine/predictor, engine/results and nn/autobackend):
+backends.py (every model file behind one interface), faces.py (find and crop), sources.py (what is read),
+pipeline.py (the stages, batching), draw.py (annotated output), results.py (result objects and writers).
+"""
+
+from mffcnn.predict.backends import DEFAULT_MODEL, SAMPLE_IMAGE, Backend, InferenceModel, resolve_model_path
+from mffcnn.predict.draw import annotate
+from mffcnn.predict.faces import collect_faces, detector_for_min_face, find_faces
+from mffcnn.predict.pipeline import DEFAULT_BATCH, Model, load_model, predict
+from mffcnn.predict.results import OUTPUT_FORMATS, WRITERS, Face, FrameResult, Predictions, Summary, get_writer
+from mffcnn.predict.sources import VIDEO_SUFFIXES, parse_webcam
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "DEFAULT_MODEL",
+    "OUTPUT_FORMATS",
+    "SAMPLE_IMAGE",
+    "VIDEO_SUFFIXES",
+    "WRITERS",
+    "Backend",
+    "Face",
+    "FrameResult",
+    "InferenceModel",
+    "Model",
+    "Predictions",
+    "Summary",
+    "annotate",
+    "collect_faces",
+    "detector_for_min_face",
+    "find_faces",
+    "get_writer",
+    "load_model",
+    "parse_webcam",
+    "predict",
+    "resolve_model_path",
+]

@@ -1,0 +1,204 @@
+"""Every kind of model file behind one interface (as ultralytics' AutoBackend): a checkpoint run by PyTorch,
+an exported ONNX file run by ONNX Runtime, an exported TorchScript file. None of them unpickles code.
+
+A backend turns face crops into class probabilities and knows the class names and the preprocessing its
+training used. export.py imports this module (and faces.py) only, never the prediction pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from mffcnn.data.preprocess import NORMALISATIONS, Preprocessing, normalise_pixels
+from mffcnn.errors import MffcnnError
+from mffcnn.model import MFFCNN
+
+PACKAGE = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = PACKAGE / "weights" / "default.safetensors"
+SAMPLE_IMAGE = PACKAGE / "samples" / "astronaut.png"  # NASA, public domain
+
+
+class InferenceModel(nn.Module):
+    """Face crops (B, 1, S, S) in 0–255 → class probabilities (B, C): normalisation + MFF-CNN,
+    exactly `model(preprocessing.to_tensor(faces))`. What is exported, and what PyTorch runs."""
+
+    def __init__(self, model: MFFCNN, normalisation: str = "per_image"):
+        super().__init__()
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"unknown normalisation {normalisation!r}")
+        self.model = model.eval()
+        self.normalisation = normalisation
+
+    def forward(self, faces: torch.Tensor) -> torch.Tensor:
+        return self.model(normalise_pixels(faces, self.normalisation))
+
+
+class Backend:
+    """A loaded classifier: its class names and preprocessing, and faces → probabilities."""
+
+    def __init__(
+        self,
+        *,
+        class_names: list[str],
+        preprocessing: Preprocessing,
+        info: dict,
+        backend: str,
+        path: Path,
+        run: Callable[[np.ndarray], np.ndarray],
+    ):
+        self.class_names = list(class_names)
+        self.preprocessing = preprocessing
+        self.info = info
+        self.backend = backend  # "pytorch", "onnx" or "torchscript"
+        self.path = path
+        self._run = run
+
+    def probabilities(self, faces: np.ndarray) -> np.ndarray:
+        """(n, S, S) uint8 face crops → (n, C) float32 class probabilities."""
+        if len(faces) == 0:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        x = np.ascontiguousarray(faces, dtype=np.float32)[:, None]  # (n, 1, S, S), 0–255
+        return np.asarray(self._run(x), dtype=np.float32)
+
+    def describe(self) -> dict:
+        """What the output files say about the model that made them."""
+        info = self.info or {}
+        return {
+            "path": str(self.path),
+            "bundled": self.path.resolve() == DEFAULT_MODEL.resolve(),
+            "backend": self.backend,
+            "class_names": self.class_names,
+            "trained_on": info.get("trained_on") or info.get("dataset"),
+            "preprocessing": self.preprocessing.to_dict(),
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r}, backend={self.backend!r}, classes={self.class_names})"
+
+
+def resolve_model_path(path: str | Path | None) -> Path:
+    """None → the bundled default model, with a clear error when an install lacks it."""
+    if path is None:
+        if not DEFAULT_MODEL.is_file():
+            raise MffcnnError(
+                f"the bundled model is missing from this install ({DEFAULT_MODEL}); "
+                "reinstall mffcnn or pass --model PATH"
+            )
+        return DEFAULT_MODEL
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise MffcnnError(f"model {str(path)!r} does not exist")
+    return path
+
+
+def _sniff(path: Path) -> str:
+    """Which kind of model file this is, from its first bytes (suffixes lie)."""
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if head.startswith(b"PK\x03\x04"):
+        return "torchscript"  # a zip archive
+    if len(head) == 9 and head[8:9] == b"{":
+        return "safetensors"  # 8-byte header length, then the JSON header
+    if path.suffix.lower() == ".onnx":
+        return "onnx"
+    return "safetensors"  # let the checkpoint loader explain what is wrong with it
+
+
+def load_backend(path: str | Path | None = None, *, threads: int | None = None, kind: type[Backend] = Backend):
+    """Load the bundled model (path=None), an mffcnn checkpoint (.safetensors), an exported ONNX file or an
+    exported TorchScript file, as a `kind` (a Backend or a subclass of it)."""
+    path = resolve_model_path(path)
+    loader = {"onnx": _load_onnx, "torchscript": _load_torchscript}.get(_sniff(path), _load_checkpoint)
+    return kind(path=path, **loader(path, threads=threads))
+
+
+def _load_checkpoint(path: Path, *, threads: int | None) -> dict:
+    from mffcnn.checkpoint import load_checkpoint
+
+    if threads:
+        torch.set_num_threads(threads)
+    ckpt = load_checkpoint(path)
+    # channels_last: oneDNN's convolutions run faster on batches in that layout on CPU (bench/speed.py).
+    net = InferenceModel(ckpt.model, ckpt.preprocessing.normalisation).eval().to(memory_format=torch.channels_last)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return net(torch.from_numpy(x).contiguous(memory_format=torch.channels_last)).numpy()
+
+    return dict(
+        class_names=ckpt.class_names, preprocessing=ckpt.preprocessing, info=ckpt.info, backend="pytorch", run=run
+    )
+
+
+def _from_metadata(path: Path, raw: str | None) -> dict:
+    from mffcnn.checkpoint import FORMAT
+
+    try:
+        meta = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        meta = None
+    if not meta or meta.get("format") != FORMAT:
+        raise MffcnnError(f"{path} was not exported by mffcnn export (it carries no class names or preprocessing)")
+    try:
+        return dict(
+            class_names=list(meta["class_names"]),
+            preprocessing=Preprocessing.from_dict(meta["preprocessing"]),
+            info=meta.get("info", {}),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise MffcnnError(f"{path}: its mffcnn metadata is damaged ({e})") from None
+
+
+def _load_onnx(path: Path, *, threads: int | None) -> dict:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise MffcnnError("running an ONNX model needs onnxruntime: pip install onnxruntime") from None
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # no warnings about unused initialisers on stderr
+    # Idle worker threads sleep instead of spinning: on a machine shared with other work (the usual case for
+    # an application) spinning threads fight for the cores; measured in bench/speed.py.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own exception types for bad files
+        raise MffcnnError(f"{path} is not a readable ONNX model ({str(e).splitlines()[0][:200]})") from None
+    described = _from_metadata(path, session.get_modelmeta().custom_metadata_map.get("mffcnn"))
+    input_name = session.get_inputs()[0].name
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return session.run(None, {input_name: x})[0]
+
+    return dict(**described, backend="onnx", run=run)
+
+
+def _load_torchscript(path: Path, *, threads: int | None) -> dict:
+    import warnings
+
+    if threads:
+        torch.set_num_threads(threads)
+    extra = {"mffcnn.json": ""}
+    try:
+        # TorchScript runs in its own interpreter, not Python's unpickler; still, load only files you trust.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # PyTorch 2.10+ deprecates TorchScript
+            net = torch.jit.load(str(path), map_location="cpu", _extra_files=extra).eval()
+    except Exception as e:  # torch raises RuntimeError or others for foreign zips
+        why = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise MffcnnError(f"{path} is not a TorchScript file from mffcnn export ({why})") from None
+    raw = extra["mffcnn.json"]
+    described = _from_metadata(path, raw.decode() if isinstance(raw, bytes) else raw)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return net(torch.from_numpy(x)).numpy()
+
+    return dict(**described, backend="torchscript", run=run)

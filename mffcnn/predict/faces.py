@@ -1,0 +1,59 @@
+"""Every face of a grey image, found and cut as the model's training faces were (§4.1 at use time).
+
+Viola-Jones (OpenCV's Haar cascade) finds the faces; each is cropped with the checkpoint's margin, grey,
+resized to 60×60. The detector settings and the margin come from the checkpoint's Preprocessing, so the
+crop matches the training crops (bench/crop_geometry.py measures how aligned datasets frame a face).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from mffcnn.data.face import CASCADE_WINDOW, Box, DetectorSettings, crop_box, detect_faces
+from mffcnn.data.images import ImageError, read_image, to_grey_uint8
+from mffcnn.data.preprocess import Preprocessing
+from mffcnn.errors import MffcnnError, warn
+
+# Room to spare above the cascade's window for the smallest face asked for: it is found reliably from about
+# 1.6 windows up, not at the window's very size.
+MIN_FACE_WINDOWS = 1.6
+
+
+def find_faces(
+    grey: np.ndarray, preprocessing: Preprocessing, *, detect: bool = True, detector: DetectorSettings | None = None
+) -> tuple[list[Box], list[np.ndarray]]:
+    """Boxes and size×size crops of every face in a grey image, cropped as the model's training data was.
+    detect=False: the image is a face crop already."""
+    h, w = grey.shape
+    if not detect:
+        return [Box(0, 0, w, h)], [preprocessing.resize(grey)]
+    boxes = detect_faces(grey, detector or preprocessing.detector)
+    boxes.sort(key=lambda b: (b.x, b.y))  # left to right reads better than largest first in outputs
+    crops = [crop_box(grey, b, margin=preprocessing.margin, size=preprocessing.size) for b in boxes]
+    return boxes, crops
+
+
+def detector_for_min_face(settings: DetectorSettings, fraction: float) -> DetectorSettings:
+    """Detector settings that find faces down to `fraction` of the image's shorter side. The image is shrunk
+    to at most max_side before detection; that is raised when needed so such a face keeps MIN_FACE_WINDOWS
+    cascade windows there, e.g. 0.05 → 640 px, 0.02 → 1600 px: small faces in group photos cost time."""
+    if not 0 < fraction <= 1:
+        raise MffcnnError("the smallest face is a fraction of the image's shorter side, in (0, 1]")
+    needed = int(np.ceil(MIN_FACE_WINDOWS * CASCADE_WINDOW / fraction))
+    return replace(settings, min_size=fraction, max_side=max(settings.max_side, needed))
+
+
+def collect_faces(images: Iterable[str | Path], *, preprocessing: Preprocessing) -> np.ndarray:
+    """Every face of some image files as (n, S, S) uint8 crops (for export's parity check and benchmarks)."""
+    crops = []
+    for path in images:
+        try:
+            crops += find_faces(to_grey_uint8(read_image(path)), preprocessing)[1]
+        except ImageError as e:
+            warn(f"{path}: {e}; skipped")
+    size = preprocessing.size
+    return np.stack(crops) if crops else np.zeros((0, size, size), np.uint8)

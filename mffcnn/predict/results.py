@@ -1,0 +1,203 @@
+"""What `predict` returns — plain dataclasses — and one writer per output format (as whisper's get_writer).
+
+Nothing is dropped silently: an image or frame without a face is a result with status "no_face", an input
+that cannot be used (corrupt, not an image, a video that does not open) one with status "unreadable" and
+the reason. The Summary counts them all from the results themselves, in one place (Summary.add).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from mffcnn.errors import MffcnnError
+
+
+@dataclass
+class Face:
+    box: list[int]  # [x, y, w, h] in the image's own pixels
+    label: str
+    score: float  # probability of the label
+    probabilities: dict[str, float]  # every class, in the model's order
+
+
+@dataclass
+class FrameResult:
+    """One image, one video frame, or one input that could not be used."""
+
+    file: str  # the path, "webcam:N" or "<array N>"
+    frame: int | None = None  # video or webcam frame index, from 0 (None for photos)
+    time: float | None = None  # seconds from the start of the video (None for photos)
+    width: int = 0
+    height: int = 0
+    status: str = "ok"  # "ok", "no_face" or "unreadable"
+    error: str | None = None  # why a file was unreadable
+    faces: list[Face] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["error"] is None:
+            del d["error"]
+        return d
+
+
+@dataclass
+class Summary:
+    files: int = 0  # inputs: image and video files, numpy images, and files that could not be used
+    images: int = 0
+    videos: int = 0
+    webcams: int = 0
+    frames: int = 0  # video and webcam frames classified
+    faces: int = 0
+    images_without_faces: int = 0
+    frames_without_faces: int = 0
+    unreadable: int = 0  # corrupt files, non-images, videos that do not open
+    seconds: float = 0.0
+
+    def add(self, r: FrameResult) -> None:
+        """Count one finished result."""
+        if r.status == "unreadable":
+            self.unreadable += 1
+            return
+        if r.frame is None:
+            self.images += 1
+            self.images_without_faces += not r.faces
+        else:
+            self.frames += 1
+            self.frames_without_faces += not r.faces
+        self.faces += len(r.faces)
+
+    def line(self) -> str:
+        def n(k: int, word: str) -> str:
+            return f"{k} {word}{'' if k == 1 else 's'}"
+
+        media = [n(self.images, "image")] if self.images or not (self.videos or self.webcams) else []
+        media += [n(self.videos, "video")] if self.videos else []
+        media += [n(self.webcams, "webcam")] if self.webcams else []
+        head = (f"{n(self.files, 'file')}: " if self.files else "") + ", ".join(media)
+        head += f" ({n(self.frames, 'frame')})" if self.frames else ""
+        parts = [head, n(self.faces, "face")]
+        if self.images:
+            parts.append(
+                f"{self.images_without_faces} image{'' if self.images_without_faces == 1 else 's'} without a face"
+            )
+        if self.frames:
+            parts.append(
+                f"{self.frames_without_faces} frame{'' if self.frames_without_faces == 1 else 's'} without a face"
+            )
+        parts.append(n(self.unreadable, "unreadable file"))
+        return "; ".join(parts) + f" ({self.seconds:.1f} s)"
+
+
+@dataclass
+class Predictions:
+    results: list[FrameResult]
+    summary: Summary
+    class_names: list[str]
+    model: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "class_names": self.class_names,
+            "summary": asdict(self.summary),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def rows(self) -> list[dict]:
+        """Flat rows, one per face; an image or frame without a face, or an unreadable file, is one row
+        with empty face columns (so that it is never silently missing from a table)."""
+        rows = []
+        for r in self.results:
+            base = {"file": r.file, "frame": r.frame, "time": r.time, "status": r.status, "error": r.error or ""}
+            if not r.faces:
+                rows.append(
+                    {
+                        **base,
+                        "face": None,
+                        "x": None,
+                        "y": None,
+                        "w": None,
+                        "h": None,
+                        "label": "",
+                        "score": None,
+                        **{f"p_{c}": None for c in self.class_names},
+                    }
+                )
+            for i, f in enumerate(r.faces):
+                x, y, w, h = f.box
+                rows.append(
+                    {
+                        **base,
+                        "face": i,
+                        "x": x,
+                        "y": y,
+                        "w": w,
+                        "h": h,
+                        "label": f.label,
+                        "score": f.score,
+                        **{f"p_{c}": f.probabilities[c] for c in self.class_names},
+                    }
+                )
+        return rows
+
+
+class WriteJSON:
+    extension = "json"
+
+    def write(self, predictions: Predictions, path: Path) -> None:
+        path.write_text(json.dumps(predictions.to_dict(), indent=1, ensure_ascii=False) + "\n")
+
+
+class WriteCSV:
+    extension = "csv"
+
+    def write(self, predictions: Predictions, path: Path) -> None:
+        fields = [
+            "file",
+            "frame",
+            "time",
+            "status",
+            "face",
+            "x",
+            "y",
+            "w",
+            "h",
+            "label",
+            "score",
+            *(f"p_{c}" for c in predictions.class_names),
+            "error",
+        ]
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            for row in predictions.rows():
+                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+WRITERS = {"json": WriteJSON, "csv": WriteCSV}
+OUTPUT_FORMATS = (*WRITERS, "all")
+
+
+def get_writer(
+    output_format: str, output_dir: str | Path, name: str = "predictions"
+) -> Callable[[Predictions], list[Path]]:
+    """A function that writes predictions as output_dir/name.{json,csv} and returns the paths written."""
+    if output_format not in OUTPUT_FORMATS:
+        raise MffcnnError(f"unknown output format {output_format!r}; choose from {', '.join(OUTPUT_FORMATS)}")
+    writers = [w() for w in WRITERS.values()] if output_format == "all" else [WRITERS[output_format]()]
+    output_dir = Path(output_dir)
+
+    def write_all(predictions: Predictions) -> list[Path]:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for w in writers:
+            path = output_dir / f"{name}.{w.extension}"
+            w.write(predictions, path)
+            paths.append(path)
+        return paths
+
+    return write_all

@@ -1,0 +1,141 @@
+"""`mffcnn cv`: the paper's 10-fold experiment (§4) on a dataset, under both protocols, resumable.
+
+A numbered run folder (runs/cv/expN) holds the resolved options, each protocol's folds, results and
+report; `resume` skips finished folds and continues the one in progress. Under torchrun it trains with DDP;
+only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from mffcnn.data.faceset import FaceSet
+from mffcnn.errors import MffcnnError
+from mffcnn.model import MFFCNNConfig, count_parameters
+from mffcnn.model.mffcnn import MFFCNN
+from mffcnn.report.cv import cv_results, write_protocol_report, write_run_report
+from mffcnn.runs import code_version, machine_info, write_json
+from mffcnn.studies._run import (
+    StudyOptions,
+    find_run,
+    init_factory,
+    init_report,
+    new_run,
+    recorded_training,
+    reload_faceset,
+    run_facts,
+    setup,
+)
+from mffcnn.train import distributed
+from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint, run_cv
+from mffcnn.train.loop import resolve_device
+
+SPREADS = ("batches", "folds")
+
+
+def cross_validate(
+    dataset: str,
+    root: str | Path | None = None,
+    *,
+    protocol: str = "both",
+    folds: int = 10,
+    spread: str = "batches",
+    dataset_options: dict | None = None,
+    model_config: MFFCNNConfig | None = None,
+    options: StudyOptions | None = None,
+    **option_values,
+) -> tuple[Path, list[dict]]:
+    """Run 10-fold CV of MFF-CNN on a dataset; returns the run folder and one result per protocol.
+
+    protocol: random (the paper's), subject (no person in train and test) or both. spread: under torchrun,
+    split each batch over the processes (DDP) or give each process whole folds. options (or the same names as
+    keywords: recipe, epochs, lr, seed, device, amp, init, project, name, verbose, command): StudyOptions. With
+    init every fold starts from that checkpoint, which must not have been trained on the dataset's people."""
+    options = StudyOptions.of(options, **option_values)
+    protocols = list(PROTOCOLS) if protocol == "both" else [protocol]
+    if any(p not in PROTOCOLS for p in protocols):
+        raise MffcnnError(f"unknown protocol {protocol!r}; choose from random, subject, both")
+    if folds < 2:
+        raise MffcnnError("--folds must be at least 2")
+    if spread not in SPREADS:
+        raise MffcnnError(f"unknown spread {spread!r}; choose from {', '.join(SPREADS)}")
+    s = setup(dataset, root, dataset_options, options)
+    config = s.model_config(model_config)
+    report = init_report(options.init, config, s.faceset, tested=True, verbose=options.verbose and s.dist.is_main)
+    run_dir = new_run(options.project, "cv", options.name, s.dist)
+    recorded = {
+        "command": options.command or f"mffcnn.cross_validate({dataset!r}, {str(root) if root else None!r}, ...)",
+        "dataset": dataset,
+        "root": str(root) if root is not None else None,
+        "dataset_options": dataset_options or {},
+        "protocols": protocols,
+        "folds": folds,
+        **options.to_dict(),
+        "epochs": s.epochs,
+        "spread": spread,
+        "init_report": report,
+        "world_size": s.dist.world,
+        "model": config.to_dict(),
+        "preprocessing": s.faceset.preprocessing.to_dict(),
+        "fingerprint": dataset_fingerprint(s.faceset),
+        "class_names": s.faceset.class_names,
+        "prepare_summary": s.faceset.summary.to_dict(),
+        "code": code_version(),
+        "machine": machine_info(),
+    }
+    if s.dist.is_main:
+        write_json(run_dir / "options.json", recorded)
+    return run_dir, _run_cv(run_dir, s.faceset, recorded, s.device, s.dist, verbose=options.verbose)
+
+
+def resume(run_dir: str | Path | None = None, *, project: str | Path = "runs", verbose: bool = True):
+    """Finish an interrupted cross-validation (the latest under project/cv when run_dir is None)."""
+    run_dir, recorded = find_run(run_dir, project, "cv", "run")
+    device = resolve_device(recorded.get("device", "auto"))
+    dist = distributed.from_env(device)
+    faceset = reload_faceset(recorded, run_dir)
+    if verbose and dist.is_main:
+        import sys
+
+        print(f"resuming {run_dir}", file=sys.stderr)
+    return run_dir, _run_cv(run_dir, faceset, recorded, device, dist, verbose=verbose)
+
+
+def _run_cv(run_dir: Path, faceset: FaceSet, recorded: dict, device, dist, *, verbose: bool) -> list[dict]:
+    config = MFFCNNConfig.from_dict(recorded["model"])
+    training = recorded_training(recorded, config, device, dist)
+    init = init_factory(recorded.get("init"), config, faceset.class_names)
+    params = count_parameters(MFFCNN(config))
+    all_results = []
+    for protocol in recorded["protocols"]:
+        out = run_dir / protocol
+        start = time.perf_counter()
+        folds = run_cv(
+            faceset,
+            out,
+            training,
+            protocol=protocol,
+            n_folds=recorded["folds"],
+            verbose=verbose,
+            spread=recorded.get("spread", "batches"),
+            init=init,
+        )
+        results = cv_results(
+            faceset,
+            folds,
+            protocol=protocol,
+            params=params,
+            extra={
+                **run_facts(training, recorded, start),
+                "init": recorded.get("init"),
+                "world_size": dist.world,
+                "device": str(device),
+            },
+        )
+        if dist.is_main:
+            write_protocol_report(out, results)
+        all_results.append(results)
+    if dist.is_main:
+        write_run_report(run_dir, all_results, recorded)
+    return all_results
