@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-from mffcnn.commands.common import (
-    add_dataset_args,
-    add_folds_args,
-    add_run_args,
-    add_training_args,
-    dataset_options_from,
-    study_options,
-)
-from mffcnn.errors import MffcnnError
+from functools import partial
+
+from mffcnn.commands import common
 
 
 def register(sub) -> None:
     from mffcnn.model import ABLATIONS
 
     p = sub.add_parser("ablate", help="the Table 6 ablations: full, no mid-level, no joint tuning, no selection")
-    add_dataset_args(p, optional=True)  # optional only with --resume
-    add_folds_args(p)
+    common.add_dataset_args(p, optional=True)  # optional only with --resume
+    common.add_folds_args(p)
     p.add_argument(
         "--ablations",
         default=",".join(ABLATIONS),
         help=f"comma-separated subset of {','.join(ABLATIONS)} (default: all four)",
     )
-    add_training_args(p)
-    add_run_args(p)
-    p.add_argument(
-        "--resume",
-        nargs="?",
-        const="",
-        metavar="RUN",
-        help="finish an interrupted ablation run (default: the latest under PROJECT/ablate)",
-    )
+    common.add_training_args(p)
+    common.add_run_args(p)
+    common.add_resume_arg(p, "ablation run")
     p.set_defaults(func=run)
 
 
@@ -42,20 +30,9 @@ def run(args) -> int:
     from mffcnn.report.text import pct
     from mffcnn.studies.ablate import ablate, resume_ablation
 
-    if args.resume is not None:
-        run_dir, results = resume_ablation(args.resume or None, project=args.project, verbose=not args.quiet)
-    else:
-        if args.dataset is None:
-            raise MffcnnError("ablate needs a dataset (e.g. mffcnn ablate synthetic) or --resume")
-        run_dir, results = ablate(
-            args.dataset,
-            args.root,
-            ablations=[a.strip() for a in args.ablations.split(",") if a.strip()],
-            protocol=args.protocol,
-            folds=args.folds,
-            dataset_options=dataset_options_from(args),
-            options=study_options(args),
-        )
+    ablations = [a.strip() for a in args.ablations.split(",") if a.strip()]
+    start = partial(ablate, ablations=ablations, protocol=args.protocol, folds=args.folds)
+    run_dir, results = common.start_or_resume(args, "ablate", start, resume_ablation)
     tag = " [synthetic]" if results["synthetic"] else ""
     for protocol in results["protocols"]:
         print(f"{results['dataset']}{tag}, {protocol} folds:")

@@ -148,23 +148,31 @@ def add_training_args(
     )
 
 
-def study_options(args):
-    """The StudyOptions of a training mode's arguments (add_training_args, add_run_args)."""
+STUDY_ARGS = ("recipe", "epochs", "lr", "seed", "device", "amp", "init", "project", "name")
+
+
+def study_options(args, names=STUDY_ARGS):
+    """The StudyOptions of a mode's arguments (add_training_args, add_run_args; `names`: those it has)."""
     from mffcnn.studies._run import StudyOptions
 
-    return StudyOptions(
-        recipe=args.recipe,
-        epochs=args.epochs,
-        lr=args.lr,
-        seed=args.seed,
-        device=args.device,
-        amp=args.amp,
-        init=args.init,
-        project=args.project,
-        name=args.name,
-        verbose=not args.quiet,
-        command=command_line(),
+    return StudyOptions(**{n: getattr(args, n) for n in names}, verbose=not args.quiet, command=command_line())
+
+
+def add_resume_arg(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--resume", nargs="?", const="", metavar="RUN", help=f"finish an interrupted {what} (default: the latest)"
     )
+
+
+def start_or_resume(args, mode: str, start, resume):
+    """`start(dataset, root, dataset_options=…, options=…)`, or `resume(run)` with --resume: (run folder, result)."""
+    from mffcnn.errors import MffcnnError
+
+    if args.resume is not None:
+        return resume(args.resume or None, project=args.project, verbose=not args.quiet)
+    if args.dataset is None:
+        raise MffcnnError(f"{mode} needs a dataset (e.g. mffcnn {mode} synthetic) or --resume")
+    return start(args.dataset, args.root, dataset_options=dataset_options_from(args), options=study_options(args))
 
 
 def add_run_args(p: argparse.ArgumentParser) -> None:

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from mffcnn.commands.common import (
-    add_dataset_args,
-    add_folds_args,
-    add_run_args,
-    add_training_args,
-    dataset_options_from,
-    study_options,
-)
-from mffcnn.errors import MffcnnError
+from functools import partial
+
+from mffcnn.commands import common
 
 
 def register(sub) -> None:
     p = sub.add_parser("cv", help="10-fold cross-validation, the paper's experiment (§4)")
-    add_dataset_args(p, optional=True)  # optional only with --resume
-    add_folds_args(p)
+    common.add_dataset_args(p, optional=True)  # optional only with --resume
+    common.add_folds_args(p)
     p.add_argument(
         "--spread",
         choices=["batches", "folds"],
         default="batches",
         help="under torchrun: split each batch over the processes (DDP), or give each process whole folds",
     )
-    add_training_args(p)
-    add_run_args(p)
-    p.add_argument("--resume", nargs="?", const="", metavar="RUN", help="finish an interrupted run (default: latest)")
+    common.add_training_args(p)
+    common.add_run_args(p)
+    common.add_resume_arg(p, "run")
     p.set_defaults(func=run)
 
 
@@ -33,20 +27,8 @@ def run(args) -> int:
     from mffcnn.report.text import pct
     from mffcnn.studies.cv import cross_validate, resume
 
-    if args.resume is not None:
-        run_dir, results = resume(args.resume or None, project=args.project, verbose=not args.quiet)
-    else:
-        if args.dataset is None:
-            raise MffcnnError("cv needs a dataset (e.g. mffcnn cv synthetic) or --resume")
-        run_dir, results = cross_validate(
-            args.dataset,
-            args.root,
-            protocol=args.protocol,
-            folds=args.folds,
-            spread=args.spread,
-            dataset_options=dataset_options_from(args),
-            options=study_options(args),
-        )
+    start = partial(cross_validate, protocol=args.protocol, folds=args.folds, spread=args.spread)
+    run_dir, results = common.start_or_resume(args, "cv", start, resume)
     from mffcnn.train.distributed import is_main_process
 
     if not is_main_process():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from mffcnn.commands.common import add_dataset_args, add_run_args, dataset_options_from
+from mffcnn.commands import common
 
 
 def register(sub) -> None:
     p = sub.add_parser("evaluate", help="accuracy of a checkpoint on a dataset")
     p.add_argument("checkpoint", help="a model.safetensors written by mffcnn train")
-    add_dataset_args(p)
-    add_run_args(p)
+    common.add_dataset_args(p)
+    common.add_run_args(p)
     p.set_defaults(func=run)
 
 
@@ -20,7 +20,7 @@ def run(args) -> int:
         args.checkpoint,
         args.dataset,
         args.root,
-        dataset_options=dataset_options_from(args),
+        dataset_options=common.dataset_options_from(args),
         project=args.project,
         name=args.name,
         verbose=not args.quiet,

@@ -1,8 +1,11 @@
-"""`mffcnn gradcam`: Grad-CAM of a checkpoint's four Fig. 8 feature maps (§4.7), as figures."""
+"""`mffcnn gradcam`: Grad-CAM of a checkpoint's four Fig. 8 feature maps (§4.7), as figures.
+
+Grad-CAM figures like the paper's Fig. 8. Either image files/folders, e.g. `mffcnn gradcam model.safetensors face.png`, or faces of a dataset, e.g. `mffcnn gradcam model.safetensors --dataset ckplus48 PATH --per-class`.
+"""
 
 from __future__ import annotations
 
-from mffcnn.commands.common import add_run_args, command_line
+from mffcnn.commands import common
 from mffcnn.errors import MffcnnError
 
 
@@ -13,9 +16,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "gradcam",
         help="Grad-CAM of the mid-level, high-level and patch maps (Fig. 8) for images or a dataset",
-        description="Grad-CAM figures like the paper's Fig. 8. Either image files/folders, e.g. "
-        "`mffcnn gradcam model.safetensors face.png`, or faces of a dataset, e.g. "
-        "`mffcnn gradcam model.safetensors --dataset ckplus48 PATH --per-class`.",
+        description=__doc__,
     )
     p.add_argument("checkpoint", help="a model.safetensors written by mffcnn train")
     p.add_argument("images", nargs="*", metavar="IMAGE", help="image files or folders (cropped as in training)")
@@ -49,7 +50,7 @@ def register(sub) -> None:
     g.add_argument("--subject-regex", help="folder: regex whose group 'subject' (or 1) is the person in a file name")
     g.add_argument("--subjects", type=int, help="synthetic: number of people (30)")
     g.add_argument("--data-seed", type=int, help="synthetic: seed of the generated faces (0)")
-    add_run_args(p)
+    common.add_run_args(p)
     p.set_defaults(func=run)
 
 
@@ -78,11 +79,7 @@ def run(args) -> int:
         target=args.target,
         score=args.score,
         style=args.style,
-        seed=args.seed,
-        project=args.project,
-        name=args.name,
-        verbose=not args.quiet,
-        command=command_line(),
+        options=common.study_options(args, ("seed", "project", "name")),
     )
     for s in r["samples"]:
         truth = f"true {s['label']}, " if s["label"] else ""

@@ -1,4 +1,7 @@
-"""`mffcnn predict`: expressions of every face in photos, folders, videos and webcams (library: mffcnn.predict)."""
+"""`mffcnn predict`: expressions of every face in photos, folders, videos and webcams (library: mffcnn.predict).
+
+Classify every face in images, folders (recursive), video files or a webcam with the bundled model or your own (checkpoint, .onnx, TorchScript).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,7 @@ PRINT_FACES = 20  # face lines printed before "… more in predictions.json"
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "predict",
-        help="classify every face in images, folders, videos or a webcam",
-        description="Classify every face in images, folders (recursive), video files or a webcam "
-        "with the bundled model or your own (checkpoint, .onnx, TorchScript).",
+        "predict", help="classify every face in images, folders, videos or a webcam", description=__doc__
     )
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="image, folder, video file, or webcam:N")
     p.add_argument(

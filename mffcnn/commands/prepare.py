@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 import time
 
-from mffcnn.commands.common import add_dataset_args, dataset_options_from
+from mffcnn.commands import common
 
 
 def register(sub) -> None:
     p = sub.add_parser("prepare", help="read, select, crop (Viola-Jones) and cache a dataset; print what was kept")
-    add_dataset_args(p)
+    common.add_dataset_args(p)
     p.add_argument("--force", action="store_true", help="prepare again even if the cache has it")
     p.add_argument(
         "--sheet",
@@ -30,7 +30,7 @@ def run(args) -> int:
     from mffcnn.data import load_dataset
 
     start = time.perf_counter()
-    faceset = load_dataset(args.dataset, args.root, refresh=args.force, **dataset_options_from(args))
+    faceset = load_dataset(args.dataset, args.root, refresh=args.force, **common.dataset_options_from(args))
     seconds = time.perf_counter() - start
     if not args.quiet:
         print(faceset.summary.table())

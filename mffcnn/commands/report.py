@@ -1,4 +1,7 @@
-"""`mffcnn report`: one self-contained HTML page (and Markdown) from run folders, beside the paper."""
+"""`mffcnn report`: one self-contained HTML page (and Markdown) from run folders, beside the paper.
+
+Collects the given run folders (or every run below a folder such as runs/) into one self-contained report.html (images embedded) and report.md, beside the paper's tables.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "report",
         help="one HTML page + Markdown from run folders (cv, ablate, gradcam, evaluate, train)",
-        description="Collects the given run folders (or every run below a folder such as runs/) into one "
-        "self-contained report.html (images embedded) and report.md, beside the paper's tables.",
+        description=__doc__,
     )
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders that hold them (e.g. runs/)")
     p.add_argument("--out", help="folder to write report.html and report.md to (default: PROJECT/report/expN)")

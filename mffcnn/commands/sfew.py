@@ -1,18 +1,19 @@
-"""`mffcnn sfew`: the SFEW 2.0 protocol (§4.6): pretrain, fine-tune on Train, test on Val."""
+"""`mffcnn sfew`: the SFEW 2.0 protocol (§4.6): pretrain, fine-tune on Train, test on Val.
+
+Example: mffcnn sfew data/sfew2 --pretrain ckplus48:data/ckplus48 --pretrain jaffe:data/jaffe
+"""
 
 from __future__ import annotations
 
-from mffcnn.commands.common import add_face_args, add_run_args, add_training_args, face_options, study_options
+from mffcnn.commands import common
+
+HELP = "SFEW 2.0 (§4.6): pretrain on lab datasets (or FER+), fine-tune on SFEW Train, test on Val"
 
 
 def register(sub) -> None:
     from mffcnn import paper
 
-    p = sub.add_parser(
-        "sfew",
-        help="SFEW 2.0 (§4.6): pretrain on lab datasets (or FER+), fine-tune on SFEW Train, test on Val",
-        description="Example: mffcnn sfew data/sfew2 --pretrain ckplus48:data/ckplus48 --pretrain jaffe:data/jaffe",
-    )
+    p = sub.add_parser("sfew", help=HELP, description=__doc__)
     p.add_argument("root", help="the SFEW 2.0 folder (holding Train/ and Val/)")
     p.add_argument(
         "--pretrain",
@@ -36,14 +37,14 @@ def register(sub) -> None:
         help=f"(default {paper.SFEW_PRETRAIN_EPOCHS}, §4.6)",
     )
     p.add_argument("--baseline", action="store_true", help="also train from scratch on SFEW Train, for comparison")
-    add_training_args(
+    common.add_training_args(
         p,
         epochs_help=f"on SFEW Train (default {paper.SFEW_FINETUNE_EPOCHS}, §4.6)",
         init_help="start from this checkpoint instead of pretraining (any classes: rows by class "
         "name), e.g. a FER+ model or an earlier run's pretrained.safetensors",
     )
-    add_face_args(p)  # they apply to SFEW; pretraining datasets keep their own defaults
-    add_run_args(p)
+    common.add_face_args(p)  # they apply to SFEW; pretraining datasets keep their own defaults
+    common.add_run_args(p)
     p.set_defaults(func=run)
 
 
@@ -59,8 +60,8 @@ def run(args) -> int:
         neutral=args.neutral,
         pretrain_epochs=args.pretrain_epochs,
         baseline=args.baseline,
-        sfew_options=face_options(args),
-        options=study_options(args),
+        sfew_options=common.face_options(args),
+        options=common.study_options(args),
     )
     print(
         f"SFEW 2.0 Val: {100 * r['accuracy']:.2f} % on {r['n_val']} images (paper: {100 * r['paper']['accuracy']:.2f} %)"

@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-from mffcnn.commands.common import (
-    add_dataset_args,
-    add_run_args,
-    add_training_args,
-    dataset_options_from,
-    study_options,
-)
+from mffcnn.commands import common
 
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a final model on all of a dataset → runs/train/expN/model.safetensors")
-    add_dataset_args(p, optional=True)  # optional only with --resume
-    add_training_args(p)
-    add_run_args(p)
-    p.add_argument("--resume", nargs="?", const="", metavar="RUN", help="continue an interrupted run (default: latest)")
+    common.add_dataset_args(p, optional=True)  # optional only with --resume
+    common.add_training_args(p)
+    common.add_run_args(p)
+    common.add_resume_arg(p, "training run")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from mffcnn.errors import MffcnnError
     from mffcnn.studies.train import resume_train, train
     from mffcnn.train.distributed import is_main_process
 
-    if args.resume is not None:
-        run_dir, ckpt = resume_train(args.resume or None, project=args.project, verbose=not args.quiet)
-    elif args.dataset is None:
-        raise MffcnnError("train needs a dataset (e.g. mffcnn train synthetic) or --resume")
-    else:
-        run_dir, ckpt = train(
-            args.dataset, args.root, dataset_options=dataset_options_from(args), options=study_options(args)
-        )
+    run_dir, ckpt = common.start_or_resume(args, "train", train, resume_train)
     if not is_main_process():
         return 0
     acc = ckpt.info["scores"]["train_accuracy"]

@@ -20,11 +20,12 @@ from mffcnn.data import load_dataset
 from mffcnn.data.faceset import FaceSet
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
-from mffcnn.model import MFFCNN, MFFCNNConfig
+from mffcnn.model import MFFCNN, MFFCNNConfig, count_parameters
+from mffcnn.report.cv import cv_results, write_protocol_report
 from mffcnn.runs import latest_run, new_run_dir, read_json
 from mffcnn.train import distributed
 from mffcnn.train.distributed import Dist
-from mffcnn.train.folds import dataset_fingerprint
+from mffcnn.train.folds import dataset_fingerprint, run_cv
 from mffcnn.train.loop import Training, resolve_device
 from mffcnn.train.recipes import DEFAULT_RECIPE, Recipe, epochs_for, get_recipe
 from mffcnn.train.warm_start import initialiser
@@ -87,28 +88,14 @@ class Setup:
         return self.recipe.model_config((base or MFFCNNConfig()).replace(num_classes=len(self.faceset.class_names)))
 
     def training(self, model_config: MFFCNNConfig, options: StudyOptions) -> Training:
-        return Training(
-            model_config=model_config,
-            recipe=self.recipe,
-            epochs=self.epochs,
-            seed=options.seed,
-            device=self.device,
-            amp=options.amp,
-            dist=self.dist,
-        )
+        """How to train `model_config` here: (model_config, recipe, epochs, seed, device, amp, dist)."""
+        return Training(model_config, self.recipe, self.epochs, options.seed, self.device, options.amp, self.dist)
 
 
 def recorded_training(recorded: dict, model_config: MFFCNNConfig, device, dist: Dist) -> Training:
     """How a run folder says to train (its options.json), for the model `model_config`."""
-    return Training(
-        model_config=model_config,
-        recipe=Recipe(**recorded["recipe"]),
-        epochs=recorded["epochs"],
-        seed=recorded["seed"],
-        device=device,
-        amp=recorded.get("amp", False),
-        dist=dist,
-    )
+    recipe, amp = Recipe(**recorded["recipe"]), recorded.get("amp", False)
+    return Training(model_config, recipe, recorded["epochs"], recorded["seed"], device, amp, dist)
 
 
 def run_facts(training: Training, recorded: dict, start: float) -> dict:
@@ -120,6 +107,25 @@ def run_facts(training: Training, recorded: dict, start: float) -> dict:
         "wall_seconds_this_session": round(time.perf_counter() - start, 2),
         "machine": recorded["machine"],
     }
+
+
+def run_protocol(
+    faceset: FaceSet, out: Path, training: Training, recorded: dict, protocol: str, *, verbose: bool, extra_of=None
+) -> dict:
+    """One protocol's folds (mffcnn.train.folds.run_cv, resumable; each fold from the run's --init, if any), then its
+    results.json, report.md and confusion figure in `out`. extra_of(folds): more facts for results.json."""
+    start = time.perf_counter()
+    config = training.model_config
+    init = init_factory(recorded.get("init"), config, faceset.class_names)
+    spread = recorded.get("spread", "batches")
+    folds = run_cv(
+        faceset, out, training, protocol=protocol, n_folds=recorded["folds"], verbose=verbose, spread=spread, init=init
+    )
+    extra = {**run_facts(training, recorded, start), **(extra_of(folds) if extra_of else {})}
+    results = cv_results(faceset, folds, protocol=protocol, params=count_parameters(MFFCNN(config)), extra=extra)
+    if training.dist.is_main:
+        write_protocol_report(out, results)
+    return results
 
 
 def setup(dataset: str, root, dataset_options: dict | None, options: StudyOptions) -> Setup:

@@ -25,31 +25,20 @@ Run folder (resumable, like `mffcnn cv`): runs/ablate/expN/
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 from mffcnn import paper
 from mffcnn.errors import MffcnnError
-from mffcnn.model import ABLATIONS, MFFCNN, MFFCNNConfig, ablation_config, count_parameters
+from mffcnn.model import ABLATIONS, MFFCNNConfig, ablation_config
 from mffcnn.report.ablation import COMPONENTS, TITLES, ablation_markdown, plot_ablation
-from mffcnn.report.cv import cv_results, write_protocol_report
 from mffcnn.report.metrics import summarise_folds
 from mffcnn.runs import code_version, machine_info, write_json
-from mffcnn.studies._run import (
-    StudyOptions,
-    find_run,
-    init_factory,
-    init_report,
-    new_run,
-    recorded_training,
-    reload_faceset,
-    run_facts,
-    setup,
-)
+from mffcnn.studies import _run
+from mffcnn.studies._run import StudyOptions
 from mffcnn.train import distributed
-from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint, run_cv
+from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint
 from mffcnn.train.loop import resolve_device
 
 ALPHA = 0.05  # significance level of the paired tests
@@ -84,18 +73,18 @@ def ablate(
         raise MffcnnError(f"unknown protocol {protocol!r}; choose from random, subject, both")
     if folds < 2:
         raise MffcnnError("--folds must be at least 2")
-    s = setup(dataset, root, dataset_options, options)
+    s = _run.setup(dataset, root, dataset_options, options)
     # The recipe's dropout applies to every model alike, so they stay comparable.
     models = {a: s.model_config(ablation_config(a)) for a in ablations}
     init_reports = (
         {
-            a: init_report(options.init, cfg, s.faceset, tested=True, verbose=options.verbose, label=f"{a}: ")
+            a: _run.init_report(options.init, cfg, s.faceset, tested=True, verbose=options.verbose, label=f"{a}: ")
             for a, cfg in models.items()
         }
         if options.init
         else {}
     )
-    run_dir = new_run(options.project, "ablate", options.name)
+    run_dir = _run.new_run(options.project, "ablate", options.name)
     recorded = {
         "kind": "ablate",
         "command": options.command or f"mffcnn.ablate({dataset!r}, {str(root) if root else None!r}, ...)",
@@ -118,23 +107,23 @@ def ablate(
         "machine": machine_info(),
     }
     write_json(run_dir / "options.json", recorded)
-    return run_dir, _run(run_dir, s.faceset, recorded, verbose=options.verbose)
+    return run_dir, _run_all(run_dir, s.faceset, recorded, verbose=options.verbose)
 
 
 def resume_ablation(
     run_dir: str | Path | None = None, *, project: str | Path = "runs", verbose: bool = True
 ) -> tuple[Path, dict]:
     """Finish an interrupted ablation run (the latest under project/ablate when run_dir is None)."""
-    run_dir, recorded = find_run(run_dir, project, "ablate", "ablation run")
+    run_dir, recorded = _run.find_run(run_dir, project, "ablate", "ablation run")
     if recorded.get("kind") != "ablate":
         raise MffcnnError(f"{run_dir} is not an ablation run (resume cv runs with mffcnn cv --resume)")
-    faceset = reload_faceset(recorded, run_dir)
+    faceset = _run.reload_faceset(recorded, run_dir)
     if verbose:
         print(f"resuming {run_dir}", file=sys.stderr)
-    return run_dir, _run(run_dir, faceset, recorded, verbose=verbose)
+    return run_dir, _run_all(run_dir, faceset, recorded, verbose=verbose)
 
 
-def _run(run_dir: Path, faceset, recorded: dict, *, verbose: bool) -> dict:
+def _run_all(run_dir: Path, faceset, recorded: dict, *, verbose: bool) -> dict:
     device = resolve_device(recorded.get("device", "auto"))
     ablations, protocols = recorded["ablations"], recorded["protocols"]
     per_run: dict[str, dict[str, dict]] = {p: {} for p in protocols}
@@ -145,36 +134,27 @@ def _run(run_dir: Path, faceset, recorded: dict, *, verbose: bool) -> dict:
             if verbose:
                 print(f"[{i}/{len(ablations)}] {TITLES[ablation]} — {protocol} folds", file=sys.stderr)
             cfg = MFFCNNConfig.from_dict(recorded["models"][ablation])
-            training = recorded_training(recorded, cfg, device, distributed.SINGLE)
+            training = _run.recorded_training(recorded, cfg, device, distributed.SINGLE)
             out = run_dir / ablation / protocol
-            start = time.perf_counter()
-            folds = run_cv(
+            r = _run.run_protocol(
                 faceset,
                 out,
                 training,
-                protocol=protocol,
-                n_folds=recorded["folds"],
+                recorded,
+                protocol,
                 verbose=verbose,
-                init=init_factory(recorded.get("init"), cfg, faceset.class_names),
+                extra_of=lambda folds, a=ablation: {"ablation": a, **fold_spread(faceset, folds)},
             )
-            r = cv_results(
-                faceset,
-                folds,
-                protocol=protocol,
-                params=count_parameters(MFFCNN(cfg)),
-                extra={
-                    **run_facts(training, recorded, start),
-                    "ablation": ablation,
-                    "per_class_fold_std": per_class_fold_std(faceset.labels, folds, len(faceset.class_names)),
-                },
-            )
-            write_protocol_report(out, r)
             per_run[protocol][ablation] = r
     results = summarise(per_run, recorded)
     write_json(run_dir / "results.json", results)
     plot_ablation(results, run_dir / "ablation.png")
     (run_dir / "report.md").write_text(ablation_markdown(results, figure="ablation.png"))
     return results
+
+
+def fold_spread(faceset, folds) -> dict:
+    return {"per_class_fold_std": per_class_fold_std(faceset.labels, folds, len(faceset.class_names))}
 
 
 def per_class_fold_std(labels: np.ndarray, folds, num_classes: int) -> list[float | None]:

@@ -7,28 +7,17 @@ only rank 0 writes files.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from mffcnn.data.faceset import FaceSet
 from mffcnn.errors import MffcnnError
-from mffcnn.model import MFFCNNConfig, count_parameters
-from mffcnn.model.mffcnn import MFFCNN
-from mffcnn.report.cv import cv_results, write_protocol_report, write_run_report
+from mffcnn.model import MFFCNNConfig
+from mffcnn.report.cv import write_run_report
 from mffcnn.runs import code_version, machine_info, write_json
-from mffcnn.studies._run import (
-    StudyOptions,
-    find_run,
-    init_factory,
-    init_report,
-    new_run,
-    recorded_training,
-    reload_faceset,
-    run_facts,
-    setup,
-)
+from mffcnn.studies import _run
+from mffcnn.studies._run import StudyOptions
 from mffcnn.train import distributed
-from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint, run_cv
+from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint
 from mffcnn.train.loop import resolve_device
 
 SPREADS = ("batches", "folds")
@@ -60,10 +49,10 @@ def cross_validate(
         raise MffcnnError("--folds must be at least 2")
     if spread not in SPREADS:
         raise MffcnnError(f"unknown spread {spread!r}; choose from {', '.join(SPREADS)}")
-    s = setup(dataset, root, dataset_options, options)
+    s = _run.setup(dataset, root, dataset_options, options)
     config = s.model_config(model_config)
-    report = init_report(options.init, config, s.faceset, tested=True, verbose=options.verbose and s.dist.is_main)
-    run_dir = new_run(options.project, "cv", options.name, s.dist)
+    report = _run.init_report(options.init, config, s.faceset, tested=True, verbose=options.verbose and s.dist.is_main)
+    run_dir = _run.new_run(options.project, "cv", options.name, s.dist)
     recorded = {
         "command": options.command or f"mffcnn.cross_validate({dataset!r}, {str(root) if root else None!r}, ...)",
         "dataset": dataset,
@@ -91,10 +80,10 @@ def cross_validate(
 
 def resume(run_dir: str | Path | None = None, *, project: str | Path = "runs", verbose: bool = True):
     """Finish an interrupted cross-validation (the latest under project/cv when run_dir is None)."""
-    run_dir, recorded = find_run(run_dir, project, "cv", "run")
+    run_dir, recorded = _run.find_run(run_dir, project, "cv", "run")
     device = resolve_device(recorded.get("device", "auto"))
     dist = distributed.from_env(device)
-    faceset = reload_faceset(recorded, run_dir)
+    faceset = _run.reload_faceset(recorded, run_dir)
     if verbose and dist.is_main:
         import sys
 
@@ -103,39 +92,14 @@ def resume(run_dir: str | Path | None = None, *, project: str | Path = "runs", v
 
 
 def _run_cv(run_dir: Path, faceset: FaceSet, recorded: dict, device, dist, *, verbose: bool) -> list[dict]:
-    config = MFFCNNConfig.from_dict(recorded["model"])
-    training = recorded_training(recorded, config, device, dist)
-    init = init_factory(recorded.get("init"), config, faceset.class_names)
-    params = count_parameters(MFFCNN(config))
+    training = _run.recorded_training(recorded, MFFCNNConfig.from_dict(recorded["model"]), device, dist)
+    facts = {"init": recorded.get("init"), "world_size": dist.world, "device": str(device)}
     all_results = []
     for protocol in recorded["protocols"]:
         out = run_dir / protocol
-        start = time.perf_counter()
-        folds = run_cv(
-            faceset,
-            out,
-            training,
-            protocol=protocol,
-            n_folds=recorded["folds"],
-            verbose=verbose,
-            spread=recorded.get("spread", "batches"),
-            init=init,
+        all_results.append(
+            _run.run_protocol(faceset, out, training, recorded, protocol, verbose=verbose, extra_of=lambda _: facts)
         )
-        results = cv_results(
-            faceset,
-            folds,
-            protocol=protocol,
-            params=params,
-            extra={
-                **run_facts(training, recorded, start),
-                "init": recorded.get("init"),
-                "world_size": dist.world,
-                "device": str(device),
-            },
-        )
-        if dist.is_main:
-            write_protocol_report(out, results)
-        all_results.append(results)
     if dist.is_main:
         write_run_report(run_dir, all_results, recorded)
     return all_results

@@ -21,7 +21,7 @@ from mffcnn.errors import MffcnnError, warn
 from mffcnn.gradcam import MAPS, SCORES, explain
 from mffcnn.report.gradcam import ROWS_PER_FIGURE, STYLES, plot_gradcam, plot_patches
 from mffcnn.runs import machine_info, write_json
-from mffcnn.studies._run import new_run
+from mffcnn.studies._run import StudyOptions, new_run
 
 
 def _class_index(name_or_index: str | int, class_names: list[str]) -> int:
@@ -104,14 +104,20 @@ def gradcam(
     target: str | int | None = None,
     score: str = "logit",
     style: str = "overlay",
-    seed: int = 0,
-    project: str | Path = "runs",
-    name: str = "exp",
-    verbose: bool = True,
-    command: str | None = None,
+    options: StudyOptions | None = None,
+    **option_values,
 ) -> tuple[Path, dict]:
     """Grad-CAM figures (Fig. 8) of a checkpoint for image files, or for faces of a dataset
-    (one random face per class by default, or the given indices). Writes runs/gradcam/expN/."""
+    (one random face per class by default — options.seed chooses them — or the given indices). options, or the
+    same names as keywords: StudyOptions (seed, project, name, verbose, command). Writes runs/gradcam/expN/."""
+    options = StudyOptions.of(options, **option_values)
+    seed, project, name, verbose, command = (
+        options.seed,
+        options.project,
+        options.name,
+        options.verbose,
+        options.command,
+    )
     from mffcnn import __version__
 
     if style not in STYLES:
