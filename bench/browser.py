@@ -22,18 +22,7 @@ from mffcnn.errors import MffcnnError
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Flags: no sandbox (root in containers), no GPU, and nothing that reaches the network or a profile.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--virtual-time-budget=10000",
-]
+FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars --virtual-time-budget=10000".split()
 
 CHECK_SCRIPT = """<script>
 window.addEventListener('load', function () {

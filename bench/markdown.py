@@ -20,3 +20,25 @@ def update_section(path: str | Path, name: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def write_section(path: str | Path, name: str, title: str, lines: list[str], *, reused: list[str] = ()) -> str:
+    """BENCHMARKS.md's section `name`: "## title", the command exactly as it was run (its arguments, a --reuse
+    among them), the date and the machine, which results were reused from earlier runs, then `lines`.
+    Printed, written to `path`, returned."""
+    import datetime
+    import shlex
+    import sys
+
+    from mffcnn.runs import machine_info
+
+    m = machine_info()
+    command = shlex.join(["python", *sys.argv])
+    where = (
+        f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}, {m['torch_threads']} threads)"
+    )
+    again = f" Reused, not run again (same data and code): {', '.join(reused)}." if reused else ""
+    body = "\n".join([f"## {title} (`python {sys.argv[0]}`)", "", f"Command: `{command}`, {where}.{again}", "", *lines])
+    update_section(path, name, body)
+    print(body)
+    return body

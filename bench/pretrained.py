@@ -1,6 +1,6 @@
 """Pretrain on FER+, fine-tune in every protocol: CK+48 and JAFFE subject-independent folds, SFEW 2.0 Val.
 
-    python bench/pretrained.py --init runs/bench/ferplus/votes-cosine-40.safetensors \\
+    python bench/pretrained.py --init runs/bench/ferplus/MODEL.safetensors \\
         --ckplus48 ../shared/data/ckplus48 --jaffe ../shared/data/jaffe --sfew ../shared/data/sfew2 \\
         --ferplus ../shared/data/ferplus [--recipes augmented,finetune] [--reuse] [--out BENCHMARKS.md]
 
@@ -20,74 +20,58 @@ with a from-scratch row on the same folds and seed:
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cv_table import run_or_reuse  # noqa: E402
-from markdown import update_section  # noqa: E402
+from cv_table import CvBench, add_args  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn import paper  # noqa: E402
-from mffcnn.data.datasets import DatasetSpec
-from mffcnn.runs import machine_info, read_json  # noqa: E402
+from mffcnn.data.datasets import DatasetSpec  # noqa: E402
+from mffcnn.runs import code_version, read_json  # noqa: E402
 from mffcnn.studies.sfew import sfew_protocol  # noqa: E402
 
 
-def cv_rows(dataset: str, data: str, init: str, recipes: list[str], args) -> list[str]:
+def cv_rows(bench: CvBench, init: str) -> list[str]:
+    """From scratch and from the FER+ model, for every recipe: subject-independent folds."""
     rows = []
-    options = {"dataset_options": {"augment": True}} if dataset == "jaffe" else {}
-    for recipe in recipes:
+    for recipe in bench.args.recipes.split(","):
         for start in (None, init):
-            name = f"{dataset}-{recipe}-subject" if start is None else f"{dataset}-{recipe}-subject-ferplus"
-            run_dir, r, wall = run_or_reuse(
-                dataset,
-                data,
-                recipe=recipe,
-                protocol="subject",
-                seed=args.seed,
-                project=args.project,
-                name=name,
-                reuse=args.reuse,
-                init=start,
-                verbose=False,
-                **options,
-            )
-            pc = r["per_class_accuracy"]
+            name = f"{bench.dataset}-{recipe}-subject" + ("-ferplus" if start else "")
+            _, r, wall = bench.run(recipe, "subject", name, init=start, verbose=False)
+            per_class = ", ".join(f"{c} {100 * a:.1f}" for c, a in r["per_class_accuracy"].items())
             rows.append(
-                f"| {dataset} | `{recipe}` | {'FER+ model' if start else 'scratch'} | "
+                f"| {bench.dataset} | `{recipe}` | {'FER+ model' if start else 'scratch'} | "
                 f"**{100 * r['mean_accuracy']:.2f}** ± {100 * r['std_accuracy']:.2f} | "
-                f"{100 * min(f['accuracy'] for f in r['folds']):.1f} | "
-                + ", ".join(f"{c} {100 * a:.1f}" for c, a in pc.items())
-                + f" | {wall / 60:.1f} min |"
+                f"{100 * min(f['accuracy'] for f in r['folds']):.1f} | {per_class} | {wall / 60:.1f} min |"
             )
             print(rows[-1], flush=True)
     return rows
 
 
-def sfew_rows(args) -> list[str]:
+def sfew_rows(args, reused: list[str]) -> list[str]:
     labs = [DatasetSpec("ckplus48", args.ckplus48), DatasetSpec("jaffe", args.jaffe)]
-    runs = [
+    starts = [
         ("FER+ model (--init)", dict(init=args.init), "sfew-ferplus-init"),
         (
             "FER+ ∪ CK+48 ∪ JAFFE, 30 epochs",
-            dict(pretrain=[DatasetSpec("ferplus", args.ferplus)] + labs),
+            dict(pretrain=[DatasetSpec("ferplus", args.ferplus), *labs]),
             "sfew-ferplus-labs",
         ),
         ("CK+48 ∪ JAFFE, 30 epochs (the paper's, without Oulu-CASIA)", dict(pretrain=labs), "sfew-labs"),
     ]
     rows = []
-    for label, how, name in runs:
+    for label, how, name in starts:
         folder = Path(args.project) / "sfew" / name
-        if args.reuse and (folder / "results.json").exists():
-            r, wall = read_json(folder / "results.json"), None
+        done = folder / "results.json"
+        if args.reuse and done.exists() and read_json(folder / "options.json").get("code") == code_version():
+            r, wall = read_json(done), None
+            reused.append(name)
         else:
-            if folder.exists():
-                import shutil
-
-                shutil.rmtree(folder)
+            shutil.rmtree(folder, ignore_errors=True)
             start = time.perf_counter()
             _, r = sfew_protocol(
                 args.sfew,
@@ -99,12 +83,11 @@ def sfew_rows(args) -> list[str]:
                 **how,
             )
             wall = time.perf_counter() - start
-        pc = r["per_class_accuracy"]
+        cells = " | ".join(f"{100 * r['per_class_accuracy'].get(c, 0):.1f}" for c in r["class_names"])
+        took = f"{wall / 60:.1f} min" if wall else "reused"
         rows.append(
             f"| {label} | `{r['recipe']['name']}` | **{100 * r['accuracy']:.2f}** | "
-            f"{100 * r['mean_per_class_accuracy']:.2f} | "
-            + " | ".join(f"{100 * pc.get(c, 0):.1f}" for c in r["class_names"])
-            + (f" | {wall / 60:.1f} min |" if wall else " | reused |")
+            f"{100 * r['mean_per_class_accuracy']:.2f} | {cells} | {took} |"
         )
         print(rows[-1], flush=True)
     return rows
@@ -117,55 +100,49 @@ def main() -> None:
     ap.add_argument("--jaffe")
     ap.add_argument("--sfew")
     ap.add_argument("--ferplus", help="FER+ data, for the SFEW row that pretrains on FER+ ∪ CK+48 ∪ JAFFE")
-    ap.add_argument("--recipes", default="augmented,finetune", help="recipes of the cv rows")
     ap.add_argument("--sfew-recipe", default="finetune")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--project", default="runs/bench")
-    ap.add_argument("--reuse", action="store_true", help="reuse finished runs of the same data, options and code")
-    ap.add_argument("--out", default="BENCHMARKS.md")
+    add_args(ap, recipes="augmented,finetune")
     args = ap.parse_args()
 
-    recipes = args.recipes.split(",")
-    cv = []
-    if args.ckplus48:
-        cv += cv_rows("ckplus48", args.ckplus48, args.init, recipes, args)
-    if args.jaffe:
-        cv += cv_rows("jaffe", args.jaffe, args.init, recipes, args)
-    sfew = sfew_rows(args) if args.sfew and args.ckplus48 and args.jaffe and args.ferplus else []
-
-    m = machine_info()
-    command = shlex.join(["python", "bench/pretrained.py", *sys.argv[1:]])
-    body = "\n".join(
+    cv, reused = [], []
+    for dataset, data in (("ckplus48", args.ckplus48), ("jaffe", args.jaffe)):
+        if data:
+            bench = CvBench(
+                dataset, data, args, **({"dataset_options": {"augment": True}} if dataset == "jaffe" else {})
+            )
+            cv += cv_rows(bench, args.init)
+            reused += bench.reused
+    sfew = sfew_rows(args, reused) if args.sfew and args.ckplus48 and args.jaffe and args.ferplus else []
+    sfew_table = (
         [
-            "## Pretrained on FER+, fine-tuned (`python bench/pretrained.py`)",
+            "SFEW 2.0 (§4.6): 200 epochs on Train from each start, tested on Val. Paper: "
+            f"{paper.ACCURACY['sfew']:.2f} %.",
             "",
-            f"Command: `{command}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}), "
-            f"seed {args.seed}. Start model: `{args.init}` (FER+ Train only: no CK+, JAFFE or SFEW face).",
-            "",
-            "Subject-independent 10-fold cross-validation: no person in both train and test (JAFFE: leave one woman "
-            "out, her 8 versions of each photo included). Same folds and seeds for the scratch and FER+ rows.",
+            "| start | recipe | Val accuracy % | mean per-class % | anger | disgust | fear | happy | neutral | "
+            "sadness | surprise | wall time |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *sfew,
+        ]
+        if sfew
+        else []
+    )
+    write_section(
+        args.out,
+        "pretrained",
+        "Pretrained on FER+, fine-tuned",
+        [
+            f"Start model: `{args.init}` (FER+ Train only: no CK+, JAFFE or SFEW face); seed {args.seed}. Subject-"
+            "independent 10-fold cross-validation: no person in both train and test (JAFFE: leave one woman out, her 8 "
+            "versions of each photo included). Same folds and seeds for the scratch and FER+ rows.",
             "",
             "| dataset | recipe | start | mean accuracy % ± std | worst fold % | per class % | wall time |",
             "|---|---|---|---:|---:|---|---:|",
             *cv,
             "",
-            *(
-                [
-                    "SFEW 2.0 (§4.6): 200 epochs on Train from each start, tested on Val (419 faces). Paper: "
-                    f"{paper.ACCURACY['sfew']:.2f} %.",
-                    "",
-                    "| start | recipe | Val accuracy % | mean per-class % | anger | disgust | fear | happy | neutral | "
-                    "sadness | surprise | wall time |",
-                    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-                    *sfew,
-                ]
-                if sfew
-                else []
-            ),
-        ]
+            *sfew_table,
+        ],
+        reused=reused,
     )
-    update_section(args.out, "pretrained", body)
-    print(body)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,16 @@ pair up. This is the evidence behind the default recipe's choices (about 35 min 
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cv_table import run_or_reuse  # noqa: E402
-from markdown import update_section  # noqa: E402
+from cv_table import CvBench, add_args  # noqa: E402
+from markdown import write_section  # noqa: E402
 
-from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.recipes import get_recipe  # noqa: E402
 
+CHANCE_LINE = 0.35  # a fold under this (6 classes: chance is 1/6) has collapsed
 NO_AUGMENTATION = dict(flip=False, rotate=0.0, scale=0.0, shift=0.0)
 VARIANTS = {  # name → (changes to the default recipe, what it tests)
     "augmented": ({}, "the default: lr 0.003 with a 2-epoch warm-up, flip, ±10°, ±10 % zoom, ±4 px"),
@@ -39,59 +38,41 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="the CK+48 folder")
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--project", default="runs/bench")
-    ap.add_argument("--reuse", action="store_true")
-    ap.add_argument("--out", default="BENCHMARKS.md")
+    add_args(ap)
     args = ap.parse_args()
 
-    base = get_recipe("augmented")
+    bench = CvBench("ckplus48", args.data, args, verbose=False)
     rows, reference = [], None
     for name in args.variants.split(","):
         changes, what = VARIANTS[name]
-        recipe = base.replace(name=name, **changes)
+        recipe = get_recipe("augmented").replace(name=name, **changes)
         # The two named recipes share their run folders with bench/ckplus_cv.py (reused with --reuse).
         folder = f"ckplus48-{name}-subject" if name in ("augmented", "paper") else f"sweep-{name}"
-        run_dir, r, wall = run_or_reuse(
-            "ckplus48",
-            args.data,
-            recipe=recipe,
-            protocol="subject",
-            seed=args.seed,
-            project=args.project,
-            name=folder,
-            reuse=args.reuse,
-            verbose=False,
-        )
+        run_dir, r, wall = bench.run(recipe, "subject", folder)
         accs = [f["accuracy"] for f in r["folds"]]
         reference = reference or accs
-        better = sum(a > b for a, b in zip(accs, reference))
-        worse = sum(a < b for a, b in zip(accs, reference))
-        collapsed = sum(a < 0.35 for a in accs)
+        better, worse = sum(a > b for a, b in zip(accs, reference)), sum(a < b for a, b in zip(accs, reference))
+        dead = sum(a < CHANCE_LINE for a in accs)
         rows.append(
             f"| `{name}` | {what} | **{100 * r['mean_accuracy']:.2f}** ± {100 * r['std_accuracy']:.2f} | "
-            f"{min(accs) * 100:.1f} | {collapsed} | {better}/{worse} | {r['epochs']} | {wall / 60:.1f} min |"
+            f"{min(accs) * 100:.1f} | {dead} | {better}/{worse} | {r['epochs']} | {wall / 60:.1f} min |"
         )
         print(rows[-1], flush=True)
-
-    m = machine_info()
-    body = "\n".join(
+    write_section(
+        args.out,
+        "recipe_sweep",
+        "Recipe sweep: CK+48 subject-independent folds",
         [
-            "## Recipe sweep: CK+48 subject-independent folds (`python bench/recipe_sweep.py`)",
-            "",
-            f"Command: `python bench/recipe_sweep.py --data {args.data}`, {datetime.date.today()}, on {m['cpu']} "
-            f"({m['cores']} cores, torch {m['torch']}), seed {args.seed}. Same 10 folds for every row; "
-            "'folds at chance' counts folds under 35 % (the network died: every ReLU at zero); 'folds better/worse' "
-            f"compares each fold with the first row's.",
+            f"Same folds for every row, seed {args.seed}; 'folds at chance' counts folds under {100 * CHANCE_LINE:.0f} % "
+            "(the network died: every ReLU at zero); 'folds better/worse' compares each fold with the first row's.",
             "",
             "| recipe | what changes | mean accuracy % ± std | worst fold % | folds at chance | folds better/worse "
             "| epochs | wall time |",
             "|---|---|---:|---:|---:|---:|---:|---:|",
             *rows,
-        ]
+        ],
+        reused=bench.reused,
     )
-    update_section(args.out, "recipe_sweep", body)
-    print(body)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cv_table import run_or_reuse  # noqa: E402
+from cv_table import CvBench  # noqa: E402
 from markdown import update_section  # noqa: E402
 
 from mffcnn.runs import machine_info  # noqa: E402
@@ -41,17 +41,8 @@ def main() -> None:
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
 
-    ref_dir, ref, _ = run_or_reuse(
-        "ckplus48",
-        args.data,
-        recipe=DEFAULT_RECIPE,
-        protocol="subject",
-        seed=0,
-        project=args.project,
-        name=f"ckplus48-{DEFAULT_RECIPE}-subject",
-        reuse=True,
-        verbose=False,
-    )
+    bench = CvBench("ckplus48", args.data, argparse.Namespace(project=args.project, seed=0, reuse=True), verbose=False)
+    ref_dir, ref, _ = bench.run(DEFAULT_RECIPE, "subject", f"ckplus48-{DEFAULT_RECIPE}-subject")
     run = Path(args.project) / "cv" / "resume-check"
     shutil.rmtree(run, ignore_errors=True)
     cmd = [
@@ -61,13 +52,9 @@ def main() -> None:
         "cv",
         "ckplus48",
         args.data,
-        "--protocol",
-        "subject",
         "--project",
         args.project,
-        "--name",
-        "resume-check",
-        "-q",
+        *"--protocol subject --name resume-check -q".split(),
     ]
     env = {**os.environ, "MFFCNN_NO_CACHE": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -34,6 +34,14 @@ class Checkpoint:
     def config(self) -> MFFCNNConfig:
         return self.model.cfg
 
+    def require_classes(self, class_names: list[str]) -> None:
+        """An error unless the model knows every one of these classes."""
+        unknown = [c for c in class_names if c not in self.class_names]
+        if unknown:
+            raise MffcnnError(
+                f"the model does not know the class(es) {', '.join(unknown)}; it has {', '.join(self.class_names)}"
+            )
+
     def describe(self) -> dict:
         """The JSON document a checkpoint (and an export of it) carries beside the weights."""
         return {
@@ -44,6 +52,15 @@ class Checkpoint:
             "preprocessing": self.preprocessing.to_dict(),
             "info": self.info,
         }
+
+
+def parse_description(raw: str | None) -> dict | None:
+    """The JSON description an mffcnn checkpoint or export carries (Checkpoint.describe), or None."""
+    try:
+        meta = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        return None
+    return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
 
 
 def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
@@ -69,11 +86,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as e:
         raise MffcnnError(f"{path} is not a readable safetensors checkpoint ({e})") from None
-    try:
-        meta = json.loads(header) if header else None
-    except json.JSONDecodeError:
-        meta = None
-    if not meta or meta.get("format") != FORMAT:
+    meta = parse_description(header)
+    if meta is None:
         raise MffcnnError(f"{path} is not an mffcnn checkpoint (no mffcnn metadata)")
     if meta.get("version", 0) > VERSION:
         raise MffcnnError(f"{path} was written by a newer mffcnn (format {meta['version']}); upgrade mffcnn")

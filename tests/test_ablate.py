@@ -119,21 +119,7 @@ def test_interrupted_ablation_resumes_without_redoing_folds(tmp_path, monkeypatc
 def test_ablate_command(tmp_path, capsys):
     code = main(
         [
-            "ablate",
-            "synthetic",
-            "--subjects",
-            "6",
-            "--per-class",
-            "2",
-            "--folds",
-            "2",
-            "--epochs",
-            "1",
-            "--protocol",
-            "subject",
-            "--ablations",
-            "full,no_feature_selection",
-            "--project",
+            *"ablate synthetic --subjects 6 --per-class 2 --folds 2 --epochs 1 --protocol subject --ablations full,no_feature_selection --project".split(),
             str(tmp_path),
             "-q",
         ]

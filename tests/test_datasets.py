@@ -13,24 +13,20 @@ from mffcnn.errors import MffcnnError
 WHOLE = Preprocessing(detect_face=True, no_face="whole")  # loader logic, independent of the detector's recall
 
 
-@pytest.fixture(scope="module")
-def ckplus_root(tmp_path_factory):
-    return make_ckplus(tmp_path_factory.mktemp("ckplus"))
+def tree(name: str, make):
+    """A module-scoped fixture `name`: a small tree in a dataset's real layout, made by `make`."""
+
+    @pytest.fixture(scope="module", name=name)
+    def fixture(tmp_path_factory):
+        return make(tmp_path_factory.mktemp(name))
+
+    return fixture
 
 
-@pytest.fixture(scope="module")
-def jaffe_root(tmp_path_factory):
-    return make_jaffe(tmp_path_factory.mktemp("jaffe"))
-
-
-@pytest.fixture(scope="module")
-def oulu_root(tmp_path_factory):
-    return make_oulu(tmp_path_factory.mktemp("oulu"))
-
-
-@pytest.fixture(scope="module")
-def sfew_root(tmp_path_factory):
-    return make_sfew(tmp_path_factory.mktemp("sfew"))
+ckplus_root = tree("ckplus_root", make_ckplus)
+jaffe_root = tree("jaffe_root", make_jaffe)
+oulu_root = tree("oulu_root", make_oulu)
+sfew_root = tree("sfew_root", make_sfew)
 
 
 # --- CK+ original ------------------------------------------------------------------------------

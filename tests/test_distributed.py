@@ -41,22 +41,7 @@ def test_ddp_two_processes_equal_one(tmp_path):
 
 
 def test_cv_folds_spread_over_ranks_equals_one_process(tmp_path):
-    args = [
-        "synthetic",
-        "--subjects",
-        "6",
-        "--per-class",
-        "2",
-        "--folds",
-        "3",
-        "--epochs",
-        "1",
-        "--protocol",
-        "random",
-        "-q",
-        "--device",
-        "cpu",
-    ]
+    args = "synthetic --subjects 6 --per-class 2 --folds 3 --epochs 1 --protocol random -q --device cpu".split()
     p = torchrun("-m", "mffcnn", "cv", *args, "--spread", "folds", "--project", str(tmp_path / "ddp"), cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.count("synthetic [synthetic]  random:") == 1  # only rank 0 prints

@@ -192,14 +192,9 @@ def test_gradcam_command_on_files(checkpoint, tmp_path, capsys):
 def test_gradcam_command_one_face_per_class(checkpoint, tmp_path):
     code = main(
         [
-            "gradcam",
+            *"gradcam".split(),
             str(checkpoint),
-            "--dataset",
-            "synthetic",
-            "--per-class",
-            "--subjects",
-            "3",
-            "--project",
+            *"--dataset synthetic --per-class --subjects 3 --project".split(),
             str(tmp_path),
             "-q",
         ]

@@ -104,23 +104,7 @@ def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     args = [
         sys.executable,
-        "-m",
-        "mffcnn",
-        "train",
-        "synthetic",
-        "--subjects",
-        "3",
-        "--per-class",
-        "4",
-        "--epochs",
-        "6",
-        "--recipe",
-        "paper",
-        "--lr",
-        "0.001",
-        "--device",
-        "cpu",
-        "-q",
+        *"-m mffcnn train synthetic --subjects 3 --per-class 4 --epochs 6 --recipe paper --lr 0.001 --device cpu -q".split(),
     ]
     ref = subprocess.run(
         args + ["--project", str(tmp_path / "ref")], env=env, capture_output=True, text=True, timeout=600

@@ -6,6 +6,8 @@ from functools import partial
 
 from mffcnn.commands import common
 
+ABLATIONS_HELP = "full,no_mid_level,no_joint_tuning,no_feature_selection (default: all four)"
+
 
 def register(sub) -> None:
     from mffcnn.model import ABLATIONS
@@ -13,11 +15,7 @@ def register(sub) -> None:
     p = sub.add_parser("ablate", help="the Table 6 ablations: full, no mid-level, no joint tuning, no selection")
     common.add_dataset_args(p, optional=True)  # optional only with --resume
     common.add_folds_args(p)
-    p.add_argument(
-        "--ablations",
-        default=",".join(ABLATIONS),
-        help=f"comma-separated subset of {','.join(ABLATIONS)} (default: all four)",
-    )
+    p.add_argument("--ablations", default=",".join(ABLATIONS), help=f"a comma-separated subset of {ABLATIONS_HELP}")
     common.add_training_args(p)
     common.add_run_args(p)
     common.add_resume_arg(p, "ablation run")

@@ -6,6 +6,10 @@ import argparse
 import shlex
 import sys
 
+# Options whose absence means "the dataset's own default": a --x/--no-x switch, or a flag that only turns on.
+SWITCH = {"action": argparse.BooleanOptionalAction, "default": None}
+FLAG = {"action": "store_true", "default": None}
+
 
 def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, positional: bool = True) -> None:
     from mffcnn.data import DATASETS
@@ -14,19 +18,13 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
         p.add_argument("dataset", choices=list(DATASETS), nargs="?" if optional else None, help="dataset layout")
         p.add_argument("root", nargs="?", help="dataset folder (none for synthetic; fer2013 also takes the csv)")
     g = p.add_argument_group("dataset options (each applies to the datasets named)")
+    g.add_argument("--contempt", **FLAG, help="ckplus, ckplus48, ferplus: add the contempt class")
     g.add_argument(
-        "--contempt", action="store_true", default=None, help="ckplus, ckplus48, ferplus: add the contempt class"
-    )
-    g.add_argument(
-        "--neutral",
-        action="store_true",
-        default=None,
-        help="jaffe: add the 30 neutral photos; ckplus: each sequence's first frame as neutral",
+        "--neutral", **FLAG, help="jaffe: add the 30 neutral photos; ckplus: each sequence's first frame as neutral"
     )
     g.add_argument(
         "--augment",
-        action=argparse.BooleanOptionalAction,
-        default=None,
+        **SWITCH,
         help="jaffe (on by default, as the paper), folder (off): each photo in 8 versions "
         "(mirror, ±5°, ±10°, ±15°, §4.1)",
     )
@@ -67,8 +65,7 @@ def add_face_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("face cropping (Viola-Jones, §4.1)")
     g.add_argument(
         "--detect-face",
-        action=argparse.BooleanOptionalAction,
-        default=None,
+        **SWITCH,
         help="find the face with Viola-Jones and crop it (default: on for ckplus, jaffe, oulu; "
         "off for the aligned ckplus48, sfew, fer2013, and for folder and synthetic)",
     )

@@ -6,17 +6,14 @@ from functools import partial
 
 from mffcnn.commands import common
 
+SPREAD_HELP = "under torchrun: split each batch over the processes (DDP), or give each process whole folds"
+
 
 def register(sub) -> None:
     p = sub.add_parser("cv", help="10-fold cross-validation, the paper's experiment (§4)")
     common.add_dataset_args(p, optional=True)  # optional only with --resume
     common.add_folds_args(p)
-    p.add_argument(
-        "--spread",
-        choices=["batches", "folds"],
-        default="batches",
-        help="under torchrun: split each batch over the processes (DDP), or give each process whole folds",
-    )
+    p.add_argument("--spread", choices=["batches", "folds"], default="batches", help=SPREAD_HELP)
     common.add_training_args(p)
     common.add_run_args(p)
     common.add_resume_arg(p, "run")

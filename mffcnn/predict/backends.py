@@ -7,7 +7,6 @@ training used. export.py imports this module (and faces.py) only, never the pred
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,13 +136,10 @@ def _load_checkpoint(path: Path, *, threads: int | None) -> dict:
 
 
 def _from_metadata(path: Path, raw: str | None) -> dict:
-    from mffcnn.checkpoint import FORMAT
+    from mffcnn.checkpoint import parse_description
 
-    try:
-        meta = json.loads(raw) if raw else None
-    except json.JSONDecodeError:
-        meta = None
-    if not meta or meta.get("format") != FORMAT:
+    meta = parse_description(raw)
+    if meta is None:
         raise MffcnnError(f"{path} was not exported by mffcnn export (it carries no class names or preprocessing)")
     try:
         return dict(

@@ -28,6 +28,7 @@ def cv_results(faceset, folds, *, protocol: str, params: int, extra: dict | None
         "class_names": faceset.class_names,
         "n_images": len(faceset),
         "n_subjects": int(len(np.unique(faceset.subjects))),
+        "class_counts": faceset.class_counts(),
         "folds": [
             {
                 "fold": f.fold,

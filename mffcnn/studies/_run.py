@@ -22,7 +22,7 @@ from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig, count_parameters
 from mffcnn.report.cv import cv_results, write_protocol_report
-from mffcnn.runs import latest_run, new_run_dir, read_json
+from mffcnn.runs import code_version, latest_run, machine_info, new_run_dir, read_json
 from mffcnn.train import distributed
 from mffcnn.train.distributed import Dist
 from mffcnn.train.folds import dataset_fingerprint, run_cv
@@ -96,6 +96,27 @@ def recorded_training(recorded: dict, model_config: MFFCNNConfig, device, dist: 
     """How a run folder says to train (its options.json), for the model `model_config`."""
     recipe, amp = Recipe(**recorded["recipe"]), recorded.get("amp", False)
     return Training(model_config, recipe, recorded["epochs"], recorded["seed"], device, amp, dist)
+
+
+def recorded_setup(
+    s: Setup, dataset: str, root, dataset_options: dict | None, options: StudyOptions, call: str
+) -> dict:
+    """What options.json records about a cross-validating study: the data (with its fingerprint), the options,
+    the code and the machine. `call`: how the library was called, when no command line is known."""
+    return {
+        "command": options.command or f"mffcnn.{call}({dataset!r}, {str(root) if root else None!r}, ...)",
+        "dataset": dataset,
+        "root": str(root) if root is not None else None,
+        "dataset_options": dataset_options or {},
+        **options.to_dict(),
+        "epochs": s.epochs,
+        "preprocessing": s.faceset.preprocessing.to_dict(),
+        "fingerprint": dataset_fingerprint(s.faceset),
+        "class_names": s.faceset.class_names,
+        "prepare_summary": s.faceset.summary.to_dict(),
+        "code": code_version(),
+        "machine": machine_info(),
+    }
 
 
 def run_facts(training: Training, recorded: dict, start: float) -> dict:

@@ -34,11 +34,11 @@ from mffcnn.errors import MffcnnError
 from mffcnn.model import ABLATIONS, MFFCNNConfig, ablation_config
 from mffcnn.report.ablation import COMPONENTS, TITLES, ablation_markdown, plot_ablation
 from mffcnn.report.metrics import summarise_folds
-from mffcnn.runs import code_version, machine_info, write_json
+from mffcnn.runs import write_json
 from mffcnn.studies import _run
 from mffcnn.studies._run import StudyOptions
 from mffcnn.train import distributed
-from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint
+from mffcnn.train.folds import PROTOCOLS
 from mffcnn.train.loop import resolve_device
 
 ALPHA = 0.05  # significance level of the paired tests
@@ -85,26 +85,14 @@ def ablate(
         else {}
     )
     run_dir = _run.new_run(options.project, "ablate", options.name)
-    recorded = {
-        "kind": "ablate",
-        "command": options.command or f"mffcnn.ablate({dataset!r}, {str(root) if root else None!r}, ...)",
-        "dataset": dataset,
-        "root": str(root) if root is not None else None,
-        "dataset_options": dataset_options or {},
+    recorded = {"kind": "ablate", **_run.recorded_setup(s, dataset, root, dataset_options, options, "ablate")}
+    recorded |= {
         "ablations": ablations,
         "protocols": protocols,
         "folds": folds,
-        **options.to_dict(),
-        "epochs": s.epochs,
-        "models": {a: cfg.to_dict() for a, cfg in models.items()},
         "init_reports": init_reports,
-        "preprocessing": s.faceset.preprocessing.to_dict(),
-        "fingerprint": dataset_fingerprint(s.faceset),
-        "class_names": s.faceset.class_names,
-        "prepare_summary": s.faceset.summary.to_dict(),
+        "models": {a: cfg.to_dict() for a, cfg in models.items()},
         "mffcnn": __version__,
-        "code": code_version(),
-        "machine": machine_info(),
     }
     write_json(run_dir / "options.json", recorded)
     return run_dir, _run_all(run_dir, s.faceset, recorded, verbose=options.verbose)

@@ -13,11 +13,11 @@ from mffcnn.data.faceset import FaceSet
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNNConfig
 from mffcnn.report.cv import write_run_report
-from mffcnn.runs import code_version, machine_info, write_json
+from mffcnn.runs import write_json
 from mffcnn.studies import _run
 from mffcnn.studies._run import StudyOptions
 from mffcnn.train import distributed
-from mffcnn.train.folds import PROTOCOLS, dataset_fingerprint
+from mffcnn.train.folds import PROTOCOLS
 from mffcnn.train.loop import resolve_device
 
 SPREADS = ("batches", "folds")
@@ -53,25 +53,14 @@ def cross_validate(
     config = s.model_config(model_config)
     report = _run.init_report(options.init, config, s.faceset, tested=True, verbose=options.verbose and s.dist.is_main)
     run_dir = _run.new_run(options.project, "cv", options.name, s.dist)
-    recorded = {
-        "command": options.command or f"mffcnn.cross_validate({dataset!r}, {str(root) if root else None!r}, ...)",
-        "dataset": dataset,
-        "root": str(root) if root is not None else None,
-        "dataset_options": dataset_options or {},
+    recorded = _run.recorded_setup(s, dataset, root, dataset_options, options, "cross_validate")
+    recorded |= {
         "protocols": protocols,
         "folds": folds,
-        **options.to_dict(),
-        "epochs": s.epochs,
         "spread": spread,
         "init_report": report,
         "world_size": s.dist.world,
         "model": config.to_dict(),
-        "preprocessing": s.faceset.preprocessing.to_dict(),
-        "fingerprint": dataset_fingerprint(s.faceset),
-        "class_names": s.faceset.class_names,
-        "prepare_summary": s.faceset.summary.to_dict(),
-        "code": code_version(),
-        "machine": machine_info(),
     }
     if s.dist.is_main:
         write_json(run_dir / "options.json", recorded)

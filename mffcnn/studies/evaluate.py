@@ -9,7 +9,6 @@ import numpy as np
 
 from mffcnn.checkpoint import load_checkpoint
 from mffcnn.data import default_preprocessing, load_dataset
-from mffcnn.errors import MffcnnError
 from mffcnn.report.figures import plot_confusion
 from mffcnn.report.metrics import confusion_counts, per_class_accuracy
 from mffcnn.runs import new_run_dir, write_json
@@ -37,11 +36,7 @@ def evaluate(
     faceset = load_dataset(dataset, root, preprocessing=preprocessing, **(dataset_options or {}))
     if verbose:
         print(faceset.summary.table(), file=sys.stderr)
-    unknown = [c for c in faceset.class_names if c not in ckpt.class_names]
-    if unknown:
-        raise MffcnnError(
-            f"the model does not know the class(es) {', '.join(unknown)}; it has {', '.join(ckpt.class_names)}"
-        )
+    ckpt.require_classes(faceset.class_names)
     to_model = np.array([ckpt.class_names.index(c) for c in faceset.class_names])
     y_true = to_model[faceset.labels]
     y_pred = predict_proba(ckpt.model, ckpt.preprocessing.faces(faceset.images)).argmax(1)

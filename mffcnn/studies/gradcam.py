@@ -75,11 +75,7 @@ def _faces_from_dataset(
     fs = load_dataset(dataset, root, preprocessing=ckpt.preprocessing, **(dataset_options or {}))
     if verbose:
         print(fs.summary.table(), file=sys.stderr)
-    unknown = [c for c in fs.class_names if c not in ckpt.class_names]
-    if unknown:
-        raise MffcnnError(
-            f"the model does not know the class(es) {', '.join(unknown)}; it has {', '.join(ckpt.class_names)}"
-        )
+    ckpt.require_classes(fs.class_names)
     if indices:
         bad = [i for i in indices if not 0 <= i < len(fs)]
         if bad:

@@ -47,7 +47,7 @@ from mffcnn.progress import progress
 from mffcnn.report.figures import plot_confusion
 from mffcnn.report.metrics import confusion_counts, per_class_accuracy
 from mffcnn.report.sfew import report_markdown
-from mffcnn.runs import machine_info, write_json
+from mffcnn.runs import code_version, machine_info, write_json
 from mffcnn.studies._run import StudyOptions, init_report, new_run
 from mffcnn.train.loop import Training, fit, predict_proba, resolve_device
 from mffcnn.train.warm_start import PEOPLE, initialiser
@@ -128,6 +128,10 @@ def sfew_protocol(
     if verbose:
         print(f"SFEW Train:\n{train_fs.summary.table()}\nSFEW Val:\n{val_fs.summary.table()}", file=sys.stderr)
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(EXPRESSIONS7)))
+
+    def save(path: Path, model: MFFCNN, info: dict) -> None:  # a 7-class model as predict will use it
+        save_checkpoint(path, Checkpoint(model, list(EXPRESSIONS7), for_predict(train_fs.preprocessing), info))
+
     training = Training(
         model_config=cfg,
         recipe=recipe,
@@ -154,22 +158,15 @@ def sfew_protocol(
             pre_fs, training.replace(epochs=pretrain_epochs), options=options, desc=f"pretrain {pre_fs.name}"
         )
         timings["pretrain_seconds"] = round(time.perf_counter() - start, 1)
-        save_checkpoint(
-            run_dir / "pretrained.safetensors",
-            Checkpoint(
-                model=start_model,
-                class_names=list(EXPRESSIONS7),
-                preprocessing=for_predict(train_fs.preprocessing),
-                info={
-                    "stage": "pretrained (§4.6)",
-                    "datasets": [asdict(s) for s in sources],
-                    "epochs": pretrain_epochs,
-                    "n_images": len(pre_fs),
-                    "class_counts": pre_fs.class_counts(),
-                    "seed": seed,
-                },
-            ),
-        )
+        pretrained = {
+            "stage": "pretrained (§4.6)",
+            "datasets": [asdict(s) for s in sources],
+            "seed": seed,
+            "epochs": pretrain_epochs,
+            "n_images": len(pre_fs),
+            "class_counts": pre_fs.class_counts(),
+        }
+        save(run_dir / "pretrained.safetensors", start_model, pretrained)
 
     start = time.perf_counter()
     finetune = training.replace(seed=seed + 1)
@@ -219,27 +216,20 @@ def sfew_protocol(
         scratch = _fit(train_fs, finetune, options=options, desc="baseline: SFEW Train from scratch")
         results["baseline"] = {**_scores(scratch, val_fs), "seconds": round(time.perf_counter() - start, 1)}
 
-    save_checkpoint(
-        run_dir / "model.safetensors",
-        Checkpoint(
-            model=model,
-            class_names=list(EXPRESSIONS7),
-            preprocessing=for_predict(train_fs.preprocessing),
-            info={
-                "dataset": "sfew",
-                "stage": "fine-tuned on SFEW Train (§4.6)",
-                "root": str(sfew_root),
-                "pretrained_on": [s.dataset for s in sources],
-                "init": results["init"],
-                "n_images": len(train_fs),
-                "epochs": epochs,
-                "seed": seed,
-                "scores": {"val_accuracy": scores["accuracy"]},
-                "command": options.command,
-                "machine": results["machine"],
-            },
-        ),
-    )
+    finetuned = {
+        "dataset": "sfew",
+        "stage": "fine-tuned on SFEW Train (§4.6)",
+        "root": str(sfew_root),
+        "pretrained_on": [s.dataset for s in sources],
+        "init": results["init"],
+        "n_images": len(train_fs),
+        "epochs": epochs,
+        "seed": seed,
+        "scores": {"val_accuracy": scores["accuracy"]},
+        "command": options.command,
+        "machine": results["machine"],
+    }
+    save(run_dir / "model.safetensors", model, finetuned)
     write_json(
         run_dir / "options.json",
         {
@@ -253,6 +243,7 @@ def sfew_protocol(
             "epochs": epochs,
             "model": cfg.to_dict(),
             "preprocessing": train_fs.preprocessing.to_dict(),
+            "code": code_version(),
             "prepare_summary": {
                 "train": train_fs.summary.to_dict(),
                 "val": val_fs.summary.to_dict(),

@@ -27,6 +27,12 @@ def check_root(root: str | Path, dataset: str) -> Path:
     return root
 
 
+def check_frames(frames: int, dataset: str) -> None:
+    """The last `frames` frames of each sequence are taken (CK+, Oulu-CASIA: 3, §4.1): at least one."""
+    if frames < 1:
+        raise MffcnnError(f"{dataset}: --frames must be at least 1")
+
+
 def visible_dirs(folder: Path) -> list[Path]:
     """Sub-folders, sorted, without hidden ones (.DS_Store's kin)."""
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mffcnn.data.datasets._layout import check_root, visible_dirs
+from mffcnn.data.datasets._layout import check_frames, check_root, visible_dirs
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
 from mffcnn.data.images import is_image_file
 from mffcnn.data.labels import BASIC6, CONTEMPT, NEUTRAL, ordered
@@ -68,8 +68,7 @@ def load(
     preprocessing: Preprocessing | None = None,
 ) -> FaceSet:
     root = check_root(root, "ckplus")
-    if frames < 1:
-        raise MffcnnError("ckplus: --frames must be at least 1")
+    check_frames(frames, "ckplus")
     images_dir, labels_dir = find_layout(root)
     wanted = set(BASIC6) | ({CONTEMPT} if contempt else set())
     classes = ordered(wanted | ({NEUTRAL} if neutral else set()))
@@ -93,11 +92,8 @@ def load(
                 continue
             label = CODES.get(code)
             if label is None:
-                summary.skip(
-                    UNLABELLED,
-                    "unknown expression code",
-                    f"{label_file}: unknown expression code {code} (CK+ has 0–7); sequence skipped",
-                )
+                why = f"{label_file}: unknown expression code {code} (CK+ has 0–7); sequence skipped"
+                summary.skip(UNLABELLED, "unknown expression code", why)
                 continue
             if label not in wanted:
                 left_out[label] = left_out.get(label, 0) + 1

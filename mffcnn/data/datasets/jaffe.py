@@ -67,11 +67,8 @@ def load(
         named += 1
         label = CODES.get(code)
         if label is None:
-            summary.skip(
-                UNLABELLED,
-                "unknown expression code",
-                f"{path}: unknown expression code {code!r} (known: {' '.join(CODES)}); skipped",
-            )
+            why = f"{path}: unknown expression code {code!r} (known: {' '.join(CODES)}); skipped"
+            summary.skip(UNLABELLED, "unknown expression code", why)
             continue
         if label == NEUTRAL and not neutral:
             neutrals += 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mffcnn.data.datasets._layout import check_root, visible_dirs
+from mffcnn.data.datasets._layout import check_frames, check_root, visible_dirs
 from mffcnn.data.faceset import UNLABELLED, FaceSet, PrepareSummary, Record, build_faceset
 from mffcnn.data.images import is_image_file
 from mffcnn.data.labels import BASIC6, canonical
@@ -59,8 +59,7 @@ def load(
     preprocessing: Preprocessing | None = None,
 ) -> FaceSet:
     root = check_root(root, "oulu")
-    if frames < 1:
-        raise MffcnnError("oulu: --frames must be at least 1")
+    check_frames(frames, "oulu")
     cam, lit = _choice(camera, CAMERAS, "camera"), _choice(light, LIGHTS, "light")
     base = find_camera_root(root) / cam / lit
     if not base.is_dir():
