@@ -21,7 +21,6 @@ Viola-Jones and grows each box by the checkpoint's margin. The two must agree. T
 from __future__ import annotations
 
 import argparse
-import datetime
 import glob
 import sys
 from dataclasses import replace
@@ -30,13 +29,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from jaffe_photos import jaffe_photos, largest_faces, per_class  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 from train_default_model import crop_calibration  # noqa: E402
 
 from mffcnn.data.face import Box, DetectorSettings, crop_box, detect_faces  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
 from mffcnn.data.preprocess import resize_square  # noqa: E402
-from mffcnn.runs import machine_info  # noqa: E402
 
 MARGINS = (-0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.3, 0.4)
 SHIFTS = (-0.1, -0.05, 0.0, 0.05, 0.1)  # of the box height, downwards
@@ -96,9 +94,8 @@ def margin_effect(model_path: str, jaffe: str) -> list[tuple[float, float, dict]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jaffe", required=True, help="JAFFE (uncropped photos): the Viola-Jones reference")
-    ap.add_argument("--ferplus")
-    ap.add_argument("--ckplus48")
-    ap.add_argument("--sfew")
+    for name in ("ferplus", "ckplus48", "sfew"):
+        ap.add_argument(f"--{name}", help=f"the {name} folder: its framing is measured")
     ap.add_argument("--model", help="a model trained on FER+ alone, for the margin's effect on JAFFE")
     ap.add_argument("--limit", type=int, default=5000, help="crops per dataset for the framing")
     ap.add_argument("--out", default="BENCHMARKS.md")
@@ -127,22 +124,23 @@ def main() -> None:
         )
         print(framing[-1], flush=True)
     effect = margin_effect(args.model, args.jaffe) if args.model else []
+    n_photos = len(jaffe_photos(args.jaffe, neutral=True))
 
-    m = machine_info()
-    body = "\n".join(
+    effect_table = ["| margin | accuracy % | per class % |", "|---:|---:|---|"]
+    for margin, accuracy, per in effect:
+        effect_table.append(
+            f"| {margin:+.2f} | {100 * accuracy:.1f} | "
+            + ", ".join(f"{c} {100 * a:.0f}" for c, a in per.items())
+            + " |"
+        )
+    write_section(
+        args.out,
+        "crop_geometry",
+        "Crop geometry: aligned datasets against Viola-Jones, and the margin on lab photos",
         [
-            "## Crop geometry: aligned datasets against Viola-Jones, and the margin on lab photos "
-            "(`python bench/crop_geometry.py`)",
-            "",
-            f"Command: `python bench/crop_geometry.py --jaffe {args.jaffe}"
-            + "".join(
-                f" --{k} {getattr(args, k)}" for k in ("ferplus", "ckplus48", "sfew", "model") if getattr(args, k)
-            )
-            + f"`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores).",
-            "",
-            "Framing: (a) detector box side / crop side, on crops set in a scene (1.0: the crop is the detector's "
-            "box); (b) the margin and vertical box shift at which the mean JAFFE Viola-Jones crop best matches the "
-            "dataset's mean crop (correlation of the two mean faces; at margin 0 and no shift for comparison).",
+            "Framing: (a) detector box side / crop side, on crops set in a scene (1.0: the crop is the detector's box); "
+            "(b) the margin and vertical box shift at which the mean JAFFE Viola-Jones crop best matches the dataset's "
+            "mean crop (correlation of the two mean faces; at margin 0 and no shift for comparison).",
             "",
             "| dataset | crops | (a) box / crop | (b) best margin | (b) best shift | correlation | at margin 0 |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -150,25 +148,16 @@ def main() -> None:
             *(
                 [
                     "",
-                    f"The margin's effect on lab photos: `{args.model}` (trained on FER+ alone) on JAFFE's "
-                    f"{213} photos through predict's pipeline (a photo without a detected face counts as wrong).",
+                    f"The margin's effect on lab photos: `{args.model}` (trained on FER+ alone) on JAFFE's {n_photos} "
+                    "photos through predict's pipeline (a photo without a detected face counts as wrong).",
                     "",
-                    "| margin | accuracy % | per class % |",
-                    "|---:|---:|---|",
-                    *[
-                        f"| {mg:+.2f} | {100 * acc:.1f} | "
-                        + ", ".join(f"{c} {100 * a:.0f}" for c, a in pc.items())
-                        + " |"
-                        for mg, acc, pc in effect
-                    ],
+                    *effect_table,
                 ]
                 if effect
                 else []
             ),
-        ]
+        ],
     )
-    update_section(args.out, "crop_geometry", body)
-    print(body)
 
 
 if __name__ == "__main__":

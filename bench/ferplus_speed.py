@@ -17,7 +17,6 @@ default malloc, OMP_WAIT_POLICY=PASSIVE for every mode).
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # Runs mffcnn's CLI and reports the process's peak resident memory (KiB) on stderr when it exits.
@@ -85,10 +84,9 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="the FER+ folder (FER2013Train/label.csv …)")
     ap.add_argument("--before", default="fca7c45", help="git revision of the 'before' code")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved repetitions; the median is reported")
+    ap.add_argument("--steps", type=int, default=30, help="training steps timed per variant of the step (0: none)")
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
-
-    from mffcnn.runs import machine_info
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,33 +115,85 @@ def main() -> None:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
 
-    m = machine_info()
     base = rows[0][1]
-    body = "\n".join(
+    steps = step_times(Path(args.data), args.steps) if args.steps else []
+    per_round = "; ".join(f"{k} " + ", ".join(f"{e:.1f}" for e in v) + " s" for k, v in epochs.items())
+    write_section(
+        args.out,
+        "ferplus_speed",
+        "Training throughput on FER+ Train",
         [
-            "## Training throughput on FER+ Train (`python bench/ferplus_speed.py`)",
-            "",
-            f"Command: `python bench/ferplus_speed.py --data {args.data} --before {args.before} --rounds {args.rounds}`, "
-            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each version runs "
-            f"`mffcnn train folder TREE --recipe augmented` (batch 100, on-the-fly augmentation) on FER+ Train's {n:,} "
-            "majority-labelled faces as whole processes of 1 and 3 epochs; an epoch is half their difference (median "
-            f"of {args.rounds} interleaved rounds: "
-            + "; ".join(f"{k} " + ", ".join(f"{e:.1f}" for e in v) + " s" for k, v in epochs.items())
-            + ").",
+            f"Each version runs `mffcnn train folder TREE --recipe augmented` (batch 100, with its jitter) on FER+ Train's "
+            f"{n:,} majority-labelled faces as whole processes of 1 and 3 epochs; an epoch is half their difference "
+            f"(median of {args.rounds} interleaved rounds: {per_round}).",
             "",
             "| code | seconds per epoch | faces per second | speed-up | peak memory (whole process) |",
             "|---|---:|---:|---:|---:|",
             *[f"| {name} | {e:.1f} | {f:,.0f} | {base / e:.2f}× | {p:,.0f} MiB |" for name, e, f, p in rows],
             "",
             "What changed: faces stay uint8 in memory and are normalised a batch at a time (mffcnn.data.preprocess."
-            "Faces: FER+ Train is 103 MB of pixels instead of a 411 MB float32 tensor); glibc's malloc keeps freed "
-            "blocks for reuse (mffcnn.train.loop.keep_freed_memory: each step's ~10 MB activation buffers no longer "
-            "come from fresh mmap calls, page fault by page fault); training no longer sets OMP_WAIT_POLICY=PASSIVE "
-            "(kept for predict and export). The model and its arithmetic are unchanged.",
-        ]
+            "Faces); glibc's malloc keeps freed blocks for reuse (mffcnn.train.loop.keep_freed_memory: each step's ~10 MB "
+            "activation buffers no longer come from fresh mmap calls, page fault by page fault); Adam's update is one "
+            "fused kernel; the mid-level FC and the patch windows read the channels_last maps in their own memory order "
+            "(no layout conversion in the backward pass); training no longer sets OMP_WAIT_POLICY=PASSIVE (kept for "
+            "predict and export). The model and its function are unchanged.",
+            *(
+                [
+                    "",
+                    f"One training step (batch 100 of FER+ faces, jitter included; median of {args.steps} steps, this "
+                    "process, the memory pool kept), by how it is computed:",
+                    "",
+                    "| variant | ms per step | faces per second |",
+                    "|---|---:|---:|",
+                    *[f"| {name} | {ms:.1f} | {100_000 / ms:,.0f} |" for name, ms in steps],
+                ]
+                if steps
+                else []
+            ),
+        ],
     )
-    update_section(args.out, "ferplus_speed", body)
-    print(body)
+
+
+def step_times(data: Path, n: int) -> list[tuple[str, float]]:
+    """Median ms of `n` training steps of this checkout, computed in three ways: as mffcnn trains (channels_last),
+    with contiguous (NCHW) tensors, and compiled by torch.compile (its compile time in the name)."""
+    import time
+
+    import torch
+
+    from mffcnn.data.datasets.ferplus import load
+    from mffcnn.model import MFFCNN, MFFCNNConfig
+    from mffcnn.train import loop
+    from mffcnn.train.recipes import get_recipe
+
+    fs = load(data, split="train")
+    x, y = fs.preprocessing.faces(fs.images[: 100 * (n + 3)]), torch.from_numpy(fs.labels[: 100 * (n + 3)])
+    recipe, draws = get_recipe("augmented"), loop.jitter_draws(len(y), 0, 0)
+    loop.keep_freed_memory()
+    out = []
+    for name, layout, compiled in (
+        ("channels_last (as mffcnn trains)", torch.channels_last, False),
+        ("contiguous NCHW", torch.contiguous_format, False),
+        ("channels_last + torch.compile", torch.channels_last, True),
+    ):
+        torch.manual_seed(0)
+        model = MFFCNN(MFFCNNConfig(num_classes=len(fs.class_names))).to(memory_format=layout)
+        step = loop._LossOf(model)
+        step = torch.compile(step) if compiled else step
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, fused=True)
+        times = []
+        for i in range(n + 3):
+            idx = torch.arange(100 * i, 100 * (i + 1))
+            start = time.perf_counter()
+            xb = loop.jitter(loop.inputs(x, idx), draws[idx], recipe).contiguous(memory_format=layout)
+            step(xb, y[idx]).backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            times.append(time.perf_counter() - start)
+        label = f"{name} (first step, compiling: {times[0]:.0f} s)" if compiled else name
+        out.append((label, 1e3 * statistics.median(times[3:])))
+        print(f"{label}: {out[-1][1]:.1f} ms per step", flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -20,10 +20,12 @@ when a branch is dead, and the figure says so.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
 
+from mffcnn.studies._run import StudyOptions
 from mffcnn.studies.gradcam import gradcam
 from mffcnn.studies.train import train
 
@@ -70,36 +72,22 @@ def main() -> None:
         )
 
     start = time.perf_counter()
+    study = StudyOptions(
+        seed=args.seed,
+        project=args.project,
+        name=f"gradcam-{dataset}",
+        lr=args.lr,
+        command=shlex.join(["python", *sys.argv]),
+    )
     if args.checkpoint:
         checkpoint = Path(args.checkpoint)
     else:
         epochs = args.epochs or (15 if synthetic else None)
-        run_dir, ckpt = train(
-            dataset,
-            args.data,
-            epochs=epochs,
-            lr=args.lr,
-            seed=args.seed,
-            project=args.project,
-            name=f"gradcam-{dataset}",
-            command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip(),
-        )
+        run_dir, ckpt = train(dataset, args.data, options=study, epochs=epochs)
         checkpoint = run_dir / "model.safetensors"
-        print(
-            f"trained {checkpoint}: training accuracy {100 * ckpt.info['scores']['train_accuracy']:.1f} % "
-            f"({time.perf_counter() - start:.0f} s)"
-        )
-    run_dir, r = gradcam(
-        checkpoint,
-        dataset=dataset,
-        root=args.data,
-        per_class=True,
-        seed=args.seed,
-        style=args.style,
-        project=args.project,
-        name=f"gradcam-{dataset}",
-        command=f"python bench/gradcam_figure.py {' '.join(sys.argv[1:])}".strip(),
-    )
+        accuracy = 100 * ckpt.info["scores"]["train_accuracy"]
+        print(f"trained {checkpoint}: training accuracy {accuracy:.1f} % ({time.perf_counter() - start:.0f} s)")
+    run_dir, r = gradcam(checkpoint, dataset=dataset, root=args.data, per_class=True, style=args.style, options=study)
     size = compact_png(run_dir / r["figures"][0], out)
     for s in r["samples"]:
         print(

@@ -96,9 +96,8 @@ def sfew_rows(args, reused: list[str]) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--init", required=True, help="a model trained on FER+ Train alone")
-    ap.add_argument("--ckplus48")
-    ap.add_argument("--jaffe")
-    ap.add_argument("--sfew")
+    for name in ("ckplus48", "jaffe", "sfew"):
+        ap.add_argument(f"--{name}", help=f"the {name} folder (its rows are left out without it)")
     ap.add_argument("--ferplus", help="FER+ data, for the SFEW row that pretrains on FER+ ∪ CK+48 ∪ JAFFE")
     ap.add_argument("--sfew-recipe", default="finetune")
     add_args(ap, recipes="augmented,finetune")

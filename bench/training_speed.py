@@ -14,7 +14,6 @@ Every run is the same experiment — `mffcnn cv ckplus48 DATA --protocol random 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import subprocess
@@ -24,9 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
-
-from mffcnn.runs import machine_info  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,15 +72,13 @@ def main() -> None:
             subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT, capture_output=True)
 
     base = rows[0][1]
-    m = machine_info()
-    body = "\n".join(
+    write_section(
+        args.out,
+        "training_speed",
+        "Training speed: CK+48, 10 folds × 25 epochs",
         [
-            "## Training speed: CK+48, 10 folds × 25 epochs (`python bench/training_speed.py`)",
-            "",
-            f"Command: `python bench/training_speed.py --data {args.data} --before {args.before}`, "
-            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). Each row is the whole "
-            "process `mffcnn cv ckplus48 DATA --protocol random --recipe paper`, from start to exit (dataset read "
-            "without the cache).",
+            "Each row is the whole process `mffcnn cv ckplus48 DATA --protocol random --recipe paper`, from start to "
+            "exit (dataset read without the cache).",
             "",
             "| code and processes | wall time | speed-up | mean accuracy % ± std |",
             "|---|---:|---:|---:|",
@@ -93,20 +88,15 @@ def main() -> None:
                 for name, s, r in rows
             ],
             "",
-            "What changed between before and after: the Patch Branch's CNN runs once on the whole face and its 16 "
-            "patch windows are cut from the result (the same numbers, half the convolution work; "
-            "mffcnn/model/patch_branch.py), and convolutions run in channels_last memory layout (oneDNN's fast path "
-            "on CPU). torch.compile was tried and rejected: 28 s to compile and then slower steps (0.126 s against "
-            "0.066 s per batch of 100). On this 2-core machine torchrun's two processes share the same two cores "
-            "that one process already uses with two threads, so more processes cannot add compute; they pay for "
-            "gradient all-reduce (DDP) or for holding two models and datasets (folds). Accuracies differ between "
-            "rows only by floating-point summation order (two processes on two cores run one thread each, and "
-            "oneDNN adds in another order with another thread count; before/after, also by the changed randomness "
-            "of batch order), within the fold-to-fold spread.",
-        ]
+            "What changed between before and after: the Patch Branch's CNN runs once on the whole face and its 16 patch "
+            "windows are cut from the result (the same numbers, half the convolution work; mffcnn/model/patch_branch.py), "
+            "convolutions run in channels_last memory layout, and later the FER+ speed work (bench/ferplus_speed.py). On "
+            "a 2-core machine torchrun's two processes share the two cores one process already uses with two threads; "
+            "they pay for gradient all-reduce (DDP) or for holding two models and datasets (folds). Accuracies differ "
+            "between rows by floating-point summation order (two processes run one thread each, and oneDNN adds in "
+            "another order with another thread count; before/after, also by the changed randomness of batch order).",
+        ],
     )
-    update_section(args.out, "training_speed", body)
-    print(body)
 
 
 if __name__ == "__main__":

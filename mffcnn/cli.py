@@ -71,11 +71,10 @@ SERVING_MODES = ("predict", "export")
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Before torch loads its OpenMP runtime. When classifying, idle OpenMP threads sleep instead of
-    # spinning: with spinning, a PyTorch forward on a machine whose cores are busy with other work ran up to
-    # 10× slower at 2 threads (bench/speed.py). Training keeps OpenMP's default, which spins briefly between
-    # the thousands of small operations of a step: sleeping there made an epoch ~12 % slower
-    # (bench/ferplus_speed.py). A user's own OMP_WAIT_POLICY wins.
+    # Before torch loads its OpenMP runtime. When classifying, idle OpenMP threads sleep instead of spinning:
+    # an application shares its machine with other work, and spinning threads fight that work for the cores.
+    # Training keeps OpenMP's default, which spins briefly between the thousands of small operations of a step
+    # (bench/ferplus_speed.py times whole epochs of both). A user's own OMP_WAIT_POLICY wins.
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
     if words and words[0] in SERVING_MODES:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -55,9 +55,9 @@ class DetectorSettings:
 
 
 # The detector settings every model that mffcnn writes carries for `predict`: the image shrunk to at most
-# 320 px and a coarser scale step (1.2) find every JAFFE face OpenCV's defaults find (213 of 213, on the
-# photos as they are and placed in a 640×480 scene) at 15–20 ms per 640×480 frame instead of 38–50
-# (bench/speed.py). Datasets are still prepared with the defaults above, as the paper's Viola-Jones.
+# 320 px and a coarser scale step (1.2): as many JAFFE faces found as with OpenCV's defaults, in a fraction of
+# the time per 640×480 frame (bench/speed.py measures both for a grid of settings). Datasets are still prepared
+# with the defaults above, as the paper's Viola-Jones.
 PREDICT_DETECTOR = DetectorSettings(scale_factor=1.2, max_side=320)
 
 

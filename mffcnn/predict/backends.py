@@ -123,7 +123,7 @@ def _load_checkpoint(path: Path, *, threads: int | None) -> dict:
     if threads:
         torch.set_num_threads(threads)
     ckpt = load_checkpoint(path)
-    # channels_last: oneDNN's convolutions run faster on batches in that layout on CPU (bench/speed.py).
+    # channels_last: the layout oneDNN's CPU convolutions are fastest in (bench/ferplus_speed.py times both).
     net = InferenceModel(ckpt.model, ckpt.preprocessing.normalisation).eval().to(memory_format=torch.channels_last)
 
     def run(x: np.ndarray) -> np.ndarray:
@@ -159,7 +159,7 @@ def _load_onnx(path: Path, *, threads: int | None) -> dict:
     options = ort.SessionOptions()
     options.log_severity_level = 3  # no warnings about unused initialisers on stderr
     # Idle worker threads sleep instead of spinning: on a machine shared with other work (the usual case for
-    # an application) spinning threads fight for the cores; measured in bench/speed.py.
+    # an application) spinning threads fight that work for the cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads

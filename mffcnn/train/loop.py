@@ -41,11 +41,10 @@ def inputs(x: Inputs, index) -> torch.Tensor:
 def keep_freed_memory() -> None:
     """Let glibc's malloc keep freed blocks for reuse instead of returning them to the system.
 
-    A training step allocates and frees the same ~10 MB activation buffers hundreds of times a second.
-    glibc serves blocks that large with fresh mmap calls and unmaps them when freed, so every step pays
-    the kernel's page faults again: with its defaults a step of batch 100 took 233 ms on 2 cores, with
-    the pool kept (mmap threshold 32 MiB, no trimming) 139 ms (bench/ferplus_speed.py measures the whole
-    epoch before and after). A process-wide setting; without glibc (macOS, musl) it does nothing."""
+    A training step allocates and frees the same ~10 MB activation buffers many times a second. glibc serves
+    blocks that large with fresh mmap calls and unmaps them when freed, so every step pays the kernel's page
+    faults again; with the pool kept (mmap threshold 32 MiB, no trimming) it does not (bench/ferplus_speed.py
+    times whole epochs before and after). A process-wide setting; without glibc (macOS, musl) it does nothing."""
     global _memory_kept
     if _memory_kept:
         return
@@ -291,9 +290,9 @@ def fit(
     if init is not None and not isinstance(init, MFFCNN):
         init = init()  # made after seeding: the weights it does not load are the same for the same seed
     model = init if init is not None else MFFCNN(training.model_config)  # callers apply the recipe
-    # channels_last: oneDNN's convolutions run ~1.7× faster on this layout on CPU (bench/speed.py).
+    # channels_last: the layout oneDNN's CPU convolutions are fastest in (bench/ferplus_speed.py times both).
     model = model.to(device, memory_format=torch.channels_last)
-    # fused: one kernel for all of Adam's per-parameter arithmetic (4 ms of a 150 ms CPU step saved).
+    # fused: one kernel for all of Adam's per-parameter arithmetic, instead of a dozen per parameter.
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, fused=True)
     start = 0
     state_path = Path(state_path) if state_path else None
