@@ -1,7 +1,7 @@
 # Two commands set up a fresh machine (Python 3.11, pip, gcc):
 #   make demo   environment + a short cross-validation on the built-in synthetic faces + its report,
 #               then the bundled model on every face of a public-domain photo (annotated image + JSON)
-#   make test   environment + the test suite
+#   make test   environment + the checks of the layout (ruff, import-linter, duplicates) + the test suite
 #   make bench  every benchmark in BENCHMARKS.md, on the datasets in ../shared/data (hours on 2 cores)
 # torch is pinned for the install step: a loose `torch` can pull a multi-GB CUDA build.
 
@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo check test bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,15 @@ demo: setup
 	$(BIN)/mffcnn cv synthetic --folds 5 --epochs 10 --name demo
 	$(BIN)/mffcnn predict mffcnn/samples/astronaut.png --save --name demo
 
-test: setup
+# The checks that keep the layout honest run before the tests (docs/architecture.md): lint and format (ruff),
+# the layers and forbidden imports (import-linter), no block of 6+ lines copied (pylint's duplicate-code).
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 --score=n mffcnn bench tests
+
+test: check
 	$(BIN)/python -m pytest
 
 bench: setup

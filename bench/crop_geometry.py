@@ -94,9 +94,9 @@ def margin_effect(model_path: str, jaffe: str) -> list[tuple[float, float, dict]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jaffe", required=True, help="JAFFE (uncropped photos): the Viola-Jones reference")
+    ap.add_argument("--model", help="a model trained on FER+ alone, for the margin's effect on JAFFE")
     for name in ("ferplus", "ckplus48", "sfew"):
         ap.add_argument(f"--{name}", help=f"the {name} folder: its framing is measured")
-    ap.add_argument("--model", help="a model trained on FER+ alone, for the margin's effect on JAFFE")
     ap.add_argument("--limit", type=int, default=5000, help="crops per dataset for the framing")
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()

@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
 
-    env = {**os.environ, "MFFCNN_FUZZ_EXAMPLES": str(args.examples)}
+    env = {**os.environ, "MFFCNN_FUZZ_EXAMPLES": str(args.examples), "HYPOTHESIS_PROFILE": "explore"}
     start = time.perf_counter()
     p = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FILES, "--hypothesis-show-statistics"],

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 
 from mffcnn.data.datasets import synthetic
 
 torch.set_num_threads(1)  # small tensors: threads cost more than they give, and results stay reproducible
+
+# Hypothesis draws the same examples on every run (no seed from the clock, no example database), so a test that
+# passes once passes always; bench/fuzz.py explores new examples with HYPOTHESIS_PROFILE=explore.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 @pytest.fixture(autouse=True)

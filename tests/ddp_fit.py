@@ -14,6 +14,17 @@ from mffcnn.train.recipes import Recipe
 RECIPE = Recipe("test", lr=0.001, batch_size=25, flip=True, rotate=5, shift=2)
 
 
+def initial() -> dict:
+    """The weights fit starts from with this seed (before any step)."""
+    torch.manual_seed(7)
+    model = fit(
+        torch.zeros(1, 1, 60, 60),
+        torch.zeros(1, dtype=torch.long),
+        Training(model_config=MFFCNNConfig(), recipe=RECIPE, epochs=0, seed=7),
+    )
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+
+
 def train(dist) -> dict:
     fs = synthetic.load(subjects=3, per_class=3)  # 54 faces: batches of 25, 25, 4 (uneven shares)
     x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)

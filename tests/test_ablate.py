@@ -5,10 +5,12 @@ import pytest
 from scipy import stats
 
 from mffcnn.cli import main
+from mffcnn.data import load_dataset
 from mffcnn.errors import MffcnnError
 from mffcnn.model import ABLATIONS, MFFCNNConfig, param_counts
 from mffcnn.studies.ablate import ablate, paired_comparison, resume_ablation
 from mffcnn.train import folds as cv_module
+from mffcnn.train.recipes import Recipe
 
 TINY = dict(folds=2, epochs=1, dataset_options={"subjects": 6, "per_class": 2}, verbose=False)
 
@@ -152,3 +154,26 @@ def test_resume_refuses_a_cv_run(tmp_path):
     run_dir, _ = cross_validate("synthetic", project=tmp_path, protocol="random", **TINY)
     with pytest.raises(MffcnnError, match="not an ablation run"):
         resume_ablation(run_dir)
+
+
+def test_ablation_numbers_move_with_training(tmp_path):
+    """More training, higher fold accuracies: the table reports what training did, fold by fold."""
+    recipe = Recipe("t", lr=0.003, batch_size=12)
+    opts = dict(
+        folds=2,
+        dataset_options={"subjects": 2, "per_class": 8},
+        ablations=["full"],
+        protocol="random",
+        recipe=recipe,
+        project=tmp_path,
+        verbose=False,
+    )
+    short = ablate("synthetic", epochs=1, name="short", **opts)[1]["results"]["random"]["full"]
+    run_dir, long = ablate("synthetic", epochs=15, name="long", **opts)
+    long = long["results"]["random"]["full"]
+    assert all(b > a for a, b in zip(short["fold_accuracies"], long["fold_accuracies"]))
+    assert long["mean_accuracy"] > 1.5 / 6  # chance is 1/6
+    for fold, accuracy in zip(sorted((run_dir / "full" / "random" / "folds").glob("*.json")), long["fold_accuracies"]):
+        f = json.loads(fold.read_text())  # the table's number is the fold's own predictions, scored
+        labels = load_dataset("synthetic", subjects=2, per_class=8).labels[f["test_index"]]
+        assert accuracy == pytest.approx(float(np.mean(np.asarray(f["y_pred"]) == labels)))

@@ -28,16 +28,19 @@ def torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_ddp_two_processes_equal_one(tmp_path):
     sys.path.insert(0, str(HERE))
-    from ddp_fit import train
+    from ddp_fit import initial, train
 
-    single = train(SINGLE)
+    single, start = train(SINGLE), initial()
     p = torchrun(str(HERE / "ddp_fit.py"), str(tmp_path / "ddp.safetensors"), cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     ddp = load_file(tmp_path / "ddp.safetensors")
     assert ddp.keys() == single.keys()
     worst = max((ddp[k] - single[k]).abs().max().item() for k in single)
     assert worst < 1e-4, worst  # equal up to floating-point summation order
-    assert any((single[k] != 0).any() for k in single)
+    # … and both trained: every tensor moved from where training started, by more than their disagreement.
+    for k in single:
+        moved = (single[k] - start[k]).abs().max().item()
+        assert moved > 100 * worst and moved > 1e-5, f"{k} did not train ({moved})"
 
 
 def test_cv_folds_spread_over_ranks_equals_one_process(tmp_path):

@@ -104,7 +104,7 @@ def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     args = [
         sys.executable,
-        *"-m mffcnn train synthetic --subjects 3 --per-class 4 --epochs 6 --recipe paper --lr 0.001 --device cpu -q".split(),
+        *"-m mffcnn train synthetic --subjects 3 --per-class 4 --epochs 40 --recipe paper --lr 0.001 --device cpu -q".split(),
     ]
     ref = subprocess.run(
         args + ["--project", str(tmp_path / "ref")], env=env, capture_output=True, text=True, timeout=600
@@ -122,7 +122,8 @@ def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     proc.wait()
     assert state.exists() and not (tmp_path / "run/train/exp/model.safetensors").exists()
     killed_after = torch.load(state, weights_only=True)["epoch"]
-    assert killed_after < 5  # it really stopped mid-way
+    # Killed within milliseconds of the first epoch's state, with 39 epochs of work still ahead: mid-way for sure.
+    assert killed_after < 39
 
     res = subprocess.run(
         [sys.executable, "-m", "mffcnn", "train", "--resume", "--project", str(tmp_path / "run"), "-q"],

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from conftest import make_jaffe, make_sfew
 
 from mffcnn.checkpoint import load_checkpoint
@@ -13,6 +14,7 @@ from mffcnn.data.labels import EXPRESSIONS7, canonical, relabel, union
 from mffcnn.errors import MffcnnError
 from mffcnn.report.html import find_runs, render_markdown, report_blocks
 from mffcnn.studies.sfew import sfew_protocol
+from mffcnn.train.recipes import Recipe
 
 
 def test_every_datasets_names_map_to_ours():
@@ -119,3 +121,26 @@ def test_sfew_command_with_jaffe_neutral(sfew_root, tmp_path, capsys):
     r = json.loads((tmp_path / "runs" / "sfew" / "exp" / "results.json").read_text())
     assert r["pretraining"]["class_counts"]["neutral"] > 0  # JAFFE's neutral photos join by default
     assert r["pretraining"]["datasets"][0]["dataset"] == "jaffe"
+
+
+def test_sfew_accuracy_moves_with_fine_tuning(sfew_root, tmp_path):
+    """30 epochs on SFEW Train beat 1 on Val, by far more than the 28 Val faces' noise; fine-tuning moved the
+    weights that pretraining handed on."""
+    recipe = Recipe("t", lr=0.003, batch_size=7)
+    one = sfew_protocol(sfew_root, epochs=1, recipe=recipe, project=tmp_path, name="one", verbose=False)[1]
+    run_dir, many = sfew_protocol(sfew_root, epochs=30, recipe=recipe, project=tmp_path, name="many", verbose=False)
+    assert many["accuracy"] > one["accuracy"] + 0.1 and many["accuracy"] > 1.75 / 7  # chance is 1/7
+    tiny = DatasetSpec("synthetic", None, {"subjects": 2, "per_class": 1})
+    pre_dir, _ = sfew_protocol(
+        sfew_root,
+        pretrain=[tiny],
+        pretrain_epochs=1,
+        epochs=2,
+        recipe=recipe,
+        project=tmp_path,
+        name="pre",
+        verbose=False,
+    )
+    pretrained = load_checkpoint(pre_dir / "pretrained.safetensors").model.state_dict()
+    tuned = load_checkpoint(pre_dir / "model.safetensors").model.state_dict()
+    assert all(not torch.equal(pretrained[k], tuned[k]) for k in tuned)

@@ -38,6 +38,14 @@ def inputs(x: Inputs, index) -> torch.Tensor:
     return x.batch(index) if isinstance(x, Faces) else x[index]
 
 
+def amp_dtype(device: torch.device) -> torch.dtype:
+    """The mixed-precision type of --amp: bfloat16 where the device has it (every CPU, recent GPUs), else
+    float16, which fit() pairs with a GradScaler."""
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return torch.float16
+    return torch.bfloat16
+
+
 def keep_freed_memory() -> None:
     """Let glibc's malloc keep freed blocks for reuse instead of returning them to the system.
 
@@ -194,6 +202,7 @@ def train_one_epoch(
     *,
     epoch: int,
     sample_weights: torch.Tensor | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> float:
     """One pass over (x, y) in the epoch's global batches, this rank taking its share; the mean loss.
 
@@ -205,9 +214,7 @@ def train_one_epoch(
     loss_of = step.module if isinstance(step, nn.parallel.DistributedDataParallel) else step
 
     def autocast():
-        if not amp:
-            return nullcontext()
-        return torch.autocast(device.type, dtype=torch.bfloat16 if device.type == "cpu" else torch.float16)
+        return torch.autocast(device.type, dtype=amp_dtype(device)) if amp else nullcontext()
 
     total = torch.zeros(2, dtype=torch.float64)  # (sum of losses, samples) over all ranks
     for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch, sample_weights)):
@@ -218,12 +225,17 @@ def train_one_epoch(
             loss = step(xb, yb)
         # Scale so that DDP's gradient average equals the gradient of the global batch's mean loss, even when
         # the ranks' shares differ in size (or in weight, with class-weighted losses).
-        (loss * (loss_of.share(y[mine]) * dist.world / loss_of.share(y[batch]))).backward()
+        scaled = loss * (loss_of.share(y[mine]) * dist.world / loss_of.share(y[batch]))
+        (scaler.scale(scaled) if scaler else scaled).backward()
         batch_total = all_reduce_sum(torch.tensor([loss.item() * len(mine), len(mine)], dtype=torch.float64), dist)
         if not math.isfinite(batch_total[0].item()):
             optimizer.zero_grad(set_to_none=True)
             raise TrainingDiverged(f"the loss became {batch_total[0].item()} at epoch {epoch + 1}, batch {b + 1}")
-        optimizer.step()
+        if scaler:  # float16: steps with an inf/NaN gradient are skipped and the scale lowered
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         total += batch_total
     return (total[0] / total[1].clamp(min=1)).item()
@@ -308,13 +320,17 @@ def fit(
         class_weights=class_weights(y, num_classes, recipe.class_weight_power),
         label_smoothing=recipe.label_smoothing,
     )
+    # float16 gradients underflow without loss scaling; bfloat16 (CPUs, and GPUs that have it) needs none.
+    scaler = torch.amp.GradScaler(device.type) if training.amp and amp_dtype(device) == torch.float16 else None
     if dist.active:
         step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
     for epoch in range(start, epochs):
         for group in optimizer.param_groups:
             group["lr"] = recipe.lr_at(epoch, epochs)
         try:
-            loss = train_one_epoch(step, optimizer, x, y, training, epoch=epoch, sample_weights=sample_weights)
+            loss = train_one_epoch(
+                step, optimizer, x, y, training, epoch=epoch, sample_weights=sample_weights, scaler=scaler
+            )
         except TrainingDiverged as e:
             kept = f"; the last good state (epoch {epoch}) is kept in {state_path}" if state_path and epoch else ""
             raise TrainingDiverged(f"{e}{kept}. Try a lower --lr") from None
