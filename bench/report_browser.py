@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser import check_in_browser, find_browser  # noqa: E402
 from markdown import update_section  # noqa: E402
 
-from mffcnn.report.html import build_report, find_runs  # noqa: E402
+from mffcnn.report.collect import find_runs  # noqa: E402
+from mffcnn.report.html import build_report  # noqa: E402
 from mffcnn.runs import machine_info, new_run_dir  # noqa: E402
 
 
@@ -70,7 +71,8 @@ def main() -> None:
     out_dir = new_run_dir(args.project, "report", "browser")
     html_path, md_path = build_report(runs, out=out_dir)
     # What the page must show: a table per section at least, and every figure of every run.
-    from mffcnn.report.html import Figure, FigureRow, Table, report_blocks
+    from mffcnn.report.html import report_blocks
+    from mffcnn.report.page import Figure, FigureRow, Table
 
     blocks = report_blocks(found, "check")
     tables = sum(isinstance(b, Table) for b in blocks)

@@ -43,13 +43,22 @@ def test_the_loss_falls(learnt):
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
 
 
-def test_every_weight_moves_and_the_step_follows_the_gradient():
-    """One step changes every parameter, and lowers the loss of the batch it was taken on."""
+def fresh():
+    """A new model, its weights as they start, and one batch of 24 synthetic faces."""
     torch.manual_seed(0)
     model = MFFCNN(MFFCNNConfig())
-    before = {k: v.clone() for k, v in model.state_dict().items()}
     fs = synthetic.load(subjects=2, per_class=2)
-    x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)
+    return (
+        model,
+        {k: v.clone() for k, v in model.state_dict().items()},
+        fs.preprocessing.to_tensor(fs.images),
+        torch.from_numpy(fs.labels),
+    )
+
+
+def test_every_weight_moves_and_the_step_follows_the_gradient():
+    """One step changes every parameter, and lowers the loss of the batch it was taken on."""
+    model, before, x, y = fresh()
     step = _LossOf(model)
     with torch.no_grad():
         loss_before = step(x, y).item()
@@ -64,11 +73,7 @@ def test_every_weight_moves_and_the_step_follows_the_gradient():
 
 def test_a_scaled_step_trains_too():
     """--amp on a GPU without bfloat16 scales the loss (GradScaler); the scaled step still trains every weight."""
-    torch.manual_seed(0)
-    model = MFFCNN(MFFCNNConfig())
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    fs = synthetic.load(subjects=2, per_class=2)
-    x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)
+    model, before, x, y = fresh()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0**8)
     training = Training(model.cfg, get_recipe("paper").replace(batch_size=len(y)), epochs=1)

@@ -17,7 +17,8 @@ from mffcnn.studies.train import train
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))  # the browser check is a bench tool
 from browser import check_in_browser, find_browser  # noqa: E402
 
-from mffcnn.report.html import build_report, find_runs
+from mffcnn.report.collect import find_runs
+from mffcnn.report.html import build_report
 
 TINY = dict(folds=2, epochs=1, dataset_options={"subjects": 6, "per_class": 2}, verbose=False)
 

@@ -12,7 +12,9 @@ from mffcnn.cli import main
 from mffcnn.data.datasets import DatasetSpec, synthetic
 from mffcnn.data.labels import EXPRESSIONS7, canonical, relabel, union
 from mffcnn.errors import MffcnnError
-from mffcnn.report.html import find_runs, render_markdown, report_blocks
+from mffcnn.report.collect import find_runs
+from mffcnn.report.html import report_blocks
+from mffcnn.report.page import render_markdown
 from mffcnn.studies.sfew import sfew_protocol
 from mffcnn.train.recipes import Recipe
 

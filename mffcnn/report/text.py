@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 PROTOCOL_TITLES = {
     "random": "random stratified 10-fold (the paper's protocol)",
     "subject": "subject-independent folds (no person in both train and test)",
@@ -17,3 +20,35 @@ def md_table(header: list[str], body: list[list[str]], align: list[str] | None =
     """The lines of a Markdown table."""
     align = align or ["---"] * len(header)
     return ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|", *["| " + " | ".join(r) + " |" for r in body]]
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as s, min or h, whichever reads best."""
+    if seconds is None:
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def machine_line(m: dict | None) -> str:
+    """A run's recorded machine (runs.machine_info) in one line."""
+    if not m:
+        return "–"
+    return (
+        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}, torch {m.get('torch', '?')}"
+    )
+
+
+def short_path(path: Path) -> str:
+    """A path relative to here, when it can be."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def synthetic_tag(r: dict) -> str:
+    return " (synthetic)" if r.get("synthetic") else ""
