@@ -15,7 +15,20 @@ import sys
 
 from mffcnn.errors import MffcnnError
 
-COMMANDS = ["prepare", "cv", "train", "evaluate", "predict", "export", "ablate", "gradcam", "report", "sfew", "params"]
+COMMANDS = [
+    "prepare",
+    "cv",
+    "train",
+    "evaluate",
+    "predict",
+    "export",
+    "ablate",
+    "gradcam",
+    "report",
+    "sfew",
+    "params",
+    "serve",
+]
 
 
 class Parser(argparse.ArgumentParser):
@@ -67,7 +80,7 @@ def build_parser() -> Parser:
 
 
 # Modes that answer requests rather than train: their idle OpenMP threads should sleep (see main).
-SERVING_MODES = ("predict", "export")
+SERVING_MODES = ("predict", "export", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:

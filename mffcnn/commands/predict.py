@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mffcnn.data.images import MAX_PIXELS, MEGA
 from mffcnn.errors import MffcnnError
 
 PRINT_FACES = 20  # face lines printed before "… more in predictions.json"
@@ -48,11 +49,18 @@ def register(sub) -> None:
     )
     p.add_argument("--video-stride", type=int, default=1, metavar="N", help="classify every N-th video frame")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop each video or webcam after N classified frames")
+    add_max_megapixels(p, "skip images with more pixels, read from the header before decoding")
     p.add_argument("--threads", type=int, help="CPU threads for the network (default: PyTorch's / ONNX Runtime's)")
     p.add_argument("--project", default="runs", help="where run folders go (runs/predict/exp, exp2, …)")
     p.add_argument("--name", default="exp")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no per-face lines")
     p.set_defaults(func=run)
+
+
+def add_max_megapixels(p, what: str) -> None:
+    """--max-megapixels, the pixel limit of predict and serve (data.images.MAX_PIXELS)."""
+    default = MAX_PIXELS / MEGA
+    p.add_argument("--max-megapixels", type=float, default=default, metavar="MP", help=f"{what} (default: {default:g})")
 
 
 def run(args) -> int:
@@ -72,6 +80,8 @@ def run(args) -> int:
             raise MffcnnError(f"input {i!r} does not exist")
     if args.batch_size < 1 or args.video_stride < 1 or (args.max_frames is not None and args.max_frames < 1):
         raise MffcnnError("--batch-size, --video-stride and --max-frames must be at least 1")
+    if args.max_megapixels <= 0:
+        raise MffcnnError("--max-megapixels must be above 0")
     if args.min_face is not None and not 0 < args.min_face <= 1:
         raise MffcnnError("--min-face is a fraction of the image's shorter side, in (0, 1]")
     model = lib.load_model(args.onnx or args.model, threads=args.threads)
@@ -112,6 +122,7 @@ def run(args) -> int:
         save_dir=out_dir if args.save else None,
         progress=not args.quiet,
         on_frame=show,
+        max_pixels=round(args.max_megapixels * MEGA),
     )
     paths = write(result)
     if printed > PRINT_FACES:

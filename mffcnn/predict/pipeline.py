@@ -18,12 +18,12 @@ import cv2
 import numpy as np
 
 from mffcnn.data.face import Box, DetectorSettings
-from mffcnn.data.images import ImageError, read_image, to_grey_uint8
+from mffcnn.data.images import MAX_PIXELS, ImageError, ImageTooLarge, read_image, to_grey_uint8
 from mffcnn.errors import MffcnnError, warn
 from mffcnn.predict.backends import Backend, load_backend
 from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, sink_for
 from mffcnn.predict.faces import find_faces
-from mffcnn.predict.results import Face, FrameResult, Predictions, Summary
+from mffcnn.predict.results import FrameResult, Predictions, Summary, faces_from
 from mffcnn.predict.sources import Source, list_sources
 from mffcnn.progress import progress as progress_bar
 
@@ -57,6 +57,7 @@ class Options:
     max_frames: int | None = None
     save_dir: Path | None = None
     progress: bool = False
+    max_pixels: int | None = MAX_PIXELS
 
 
 @dataclass
@@ -90,17 +91,9 @@ class Batcher:
         names = self.model.class_names
         done = []
         for p in self.pending:
-            for k, box in enumerate(p.boxes):
-                row = probs[p.first + k]
-                best = int(row.argmax())
-                p.result.faces.append(
-                    Face(
-                        box=box.to_list(),
-                        label=names[best],
-                        score=round(float(row[best]), 6),
-                        probabilities={c: round(float(v), 6) for c, v in zip(names, row)},
-                    )
-                )
+            if p.boxes:
+                rows = probs[p.first : p.first + len(p.boxes)]
+                p.result.faces += faces_from([b.to_list() for b in p.boxes], rows, names)
             if p.sink is not None and p.canvas is not None:
                 p.sink.write(annotate(p.canvas, p.result.faces))
             done.append(p.result)
@@ -143,8 +136,15 @@ class _Run:
 
     def image(self, src: Source) -> None:
         try:
-            image = read_image(src.path) if src.kind == "image" else np.asarray(src.array)
+            image = (
+                read_image(src.path, max_pixels=self.options.max_pixels)
+                if src.kind == "image"
+                else np.asarray(src.array)
+            )
             grey = to_grey_uint8(image)
+        except ImageTooLarge as e:
+            self.unusable(src.name, f"{e} (--max-megapixels raises the limit)")
+            return
         except ImageError as e:
             self.unusable(src.name, str(e))
             return
@@ -237,6 +237,7 @@ def predict(
     save_dir: str | Path | None = None,
     progress: bool = False,
     on_frame: Callable[[FrameResult], None] | None = None,
+    max_pixels: int | None = MAX_PIXELS,
 ) -> Predictions:
     """Classify every face in `inputs`: a path (image, folder — recursive —, video file), a list of them, a
     numpy image (H×W grey or H×W×3 BGR), a webcam index (int, or "webcam:N").
@@ -245,7 +246,8 @@ def predict(
     detect=False: each image is already a face crop. detector: override the model's detector settings.
     video_stride: classify every n-th video frame. max_frames: stop each video or webcam after that many
     classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write annotated images and videos
-    there. on_frame: called with each finished result, in order (live webcam output).
+    there. on_frame: called with each finished result, in order (live webcam output). max_pixels: an image
+    file with more pixels (read from its header, before decoding) is an unreadable file (None: no limit).
     """
     if batch_size < 1:
         raise MffcnnError("--batch-size must be at least 1")
@@ -263,6 +265,7 @@ def predict(
         max_frames=max_frames,
         save_dir=Path(save_dir) if save_dir is not None else None,
         progress=progress,
+        max_pixels=max_pixels,
     )
     run = _Run(model, batch_size, options, on_frame)
     files = [s for s in sources if s.kind in ("image", "video", "unusable")]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from mffcnn.errors import MffcnnError
 
@@ -22,6 +24,22 @@ class Face:
     label: str
     score: float  # probability of the label
     probabilities: dict[str, float]  # every class, in the model's order
+
+
+def faces_from(boxes: Sequence[list[int]], probabilities: np.ndarray, class_names: Sequence[str]) -> list[Face]:
+    """One Face per box, from its row of class probabilities (n, C): the label is the most probable class."""
+    faces = []
+    for box, row in zip(boxes, probabilities):
+        best = int(row.argmax())
+        faces.append(
+            Face(
+                box=list(box),
+                label=class_names[best],
+                score=round(float(row[best]), 6),
+                probabilities={c: round(float(v), 6) for c, v in zip(class_names, row)},
+            )
+        )
+    return faces
 
 
 @dataclass

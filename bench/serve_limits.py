@@ -1,0 +1,154 @@
+"""Every limit of `mffcnn serve` tried against a live server: status, time to answer, the server's memory.
+
+    python bench/serve_limits.py [--out BENCHMARKS.md]
+
+Starts `mffcnn serve` (default limits: 20 MB bodies, 40 megapixels per request) on a free port and sends:
+a 30,000 × 30,000 PNG of 0.9 MB (900 megapixels once decoded: a decompression bomb), a 100 MB body (with a
+Content-Length, and chunked without one), random bytes, an empty request, 1,000 photos cut at random points
+(the body complete, the image truncated), and 1,000 requests whose body is cut off by the client (it
+announces a length, sends part of it and hangs up). Then one good photo, to see that the server still
+answers. Writes the `serve_limits` section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import struct
+import sys
+import time
+import zlib
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve_process import REPO, ServerProcess  # noqa: E402
+
+SAMPLE = REPO / "mffcnn" / "samples" / "astronaut.png"
+BOMB_SIDE = 30_000
+BIG_BODY = 100_000_000
+TRUNCATED = 1_000
+CHUNK = 1 << 20
+TIMEOUT = 60.0
+
+
+def png_of_zeros(width: int, height: int, *, rows: int | None = None) -> bytes:
+    """A grey PNG of black pixels: tiny on disk, width × height bytes once decoded. rows: write only the first
+    rows (a PNG whose header tells its full size, for tests that need the header only)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compress = zlib.compressobj(9)
+    row = b"\0" * (width + 1)  # filter byte 0, then the row
+    idat = b"".join(compress.compress(row) for _ in range(height if rows is None else rows)) + compress.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey, no interlace
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def timed_post(client, url: str, **kwargs) -> tuple[int, float, str]:
+    """(status, ms, error code) of one POST; status 0 when the connection broke before an answer."""
+    import httpx2
+
+    start = time.perf_counter()
+    try:
+        r = client.post(url, **kwargs)
+        code = r.json().get("error", "") if r.headers.get("content-type", "").startswith("application/json") else ""
+        return r.status_code, 1e3 * (time.perf_counter() - start), code
+    except httpx2.TransportError as e:
+        return 0, 1e3 * (time.perf_counter() - start), type(e).__name__
+
+
+def cut_off_body(port: int, body: bytes, keep: int) -> None:
+    """Announce len(body) bytes, send `keep` of them, hang up: a client that dies mid-upload."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        head = f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: {len(body)}\r\n\r\n"
+        s.sendall(head.encode() + body[:keep])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="BENCHMARKS.md")
+    args = ap.parse_args()
+    import cv2
+    import httpx2
+    import numpy as np
+    from markdown import write_section
+
+    rng = np.random.default_rng(0)
+    bomb = png_of_zeros(BOMB_SIDE, BOMB_SIDE)
+    sample = SAMPLE.read_bytes()
+    jpeg = cv2.imencode(".jpg", cv2.imread(str(SAMPLE)))[1].tobytes()
+    rows = []
+    with ServerProcess() as server, httpx2.Client(base_url=server.url, timeout=TIMEOUT) as client:
+        url = "/predict"
+        timed_post(client, url, content=sample)  # warm: the first request pays for lazy start-up
+        rss_start = server.rss_mb()
+
+        def row(what: str, results: list[tuple[int, float, str]]) -> None:
+            statuses = Counter(f"{s} {c}".strip() for s, _, c in results)
+            ms = sorted(m for _, m, _ in results)
+            median, worst = ms[len(ms) // 2], ms[-1]
+            counts = ", ".join(f"{k} × {n}" if len(results) > 1 else k for k, n in statuses.most_common())
+            rows.append(f"| {what} | {counts} | {median:.1f} | {worst:.1f} | {server.rss_mb():.0f} |")
+            print(rows[-1], flush=True)
+
+        row(
+            f"{BOMB_SIDE:,} × {BOMB_SIDE:,} PNG ({len(bomb) / 1e6:.2f} MB, {BOMB_SIDE**2 / 1e6:,.0f} MP decoded)",
+            [timed_post(client, url, content=bomb, headers={"content-type": "image/png"}) for _ in range(5)],
+        )
+        row(
+            "the same PNG as a multipart file",
+            [timed_post(client, url, files={"files": ("bomb.png", bomb)}) for _ in range(5)],
+        )
+        big = rng.bytes(BIG_BODY)
+        row(f"{BIG_BODY / 1e6:.0f} MB body with a Content-Length", [timed_post(client, url, content=big)])
+        chunks = (big[i : i + CHUNK] for i in range(0, BIG_BODY, CHUNK))
+        row(f"{BIG_BODY / 1e6:.0f} MB body, chunked (no Content-Length)", [timed_post(client, url, content=chunks)])
+        row("random bytes (100 kB)", [timed_post(client, url, content=rng.bytes(100_000)) for _ in range(20)])
+        row("an empty request", [timed_post(client, url) for _ in range(20)])
+        cuts = rng.integers(1, len(jpeg), TRUNCATED)
+        row(
+            f"{TRUNCATED:,} photos cut at random points (body complete)",
+            [timed_post(client, url, content=jpeg[:k]) for k in cuts],
+        )
+        t = time.perf_counter()
+        for k in rng.integers(0, len(sample), TRUNCATED):
+            cut_off_body(server.port, sample, int(k))
+        cut_ms = 1e3 * (time.perf_counter() - t) / TRUNCATED
+        time.sleep(1.0)  # let the server notice the last hang-ups
+        after = timed_post(client, url, content=sample)
+        rows.append(
+            f"| {TRUNCATED:,} bodies cut off by the client (it hangs up mid-upload) | no answer to give; "
+            f"{cut_ms:.1f} ms per connection | | | {server.rss_mb():.0f} |"
+        )
+        row("then a good photo", [after])
+        health = client.get("/health").json()
+        rss_end = server.rss_mb()
+        log = server.output()
+    tracebacks = log.count("Traceback")
+    write_section(
+        args.out,
+        "serve_limits",
+        "mffcnn serve: every limit against a live server",
+        [
+            "`mffcnn serve` with its default limits (20 MB body, 40 megapixels per request), one request at a "
+            "time over HTTP (httpx2). *ms*: from sending to the whole answer, median and worst. *RSS*: the "
+            "server's resident memory after the row.",
+            "",
+            "| request | status × count | ms (median) | ms (worst) | server RSS (MB) |",
+            "|---|---|---:|---:|---:|",
+            *rows,
+            "",
+            f"Server RSS: {rss_start:.0f} MB after the first photo, {rss_end:.0f} MB at the end "
+            f"({100 * (rss_end / rss_start - 1):+.1f} %). Tracebacks in the server's log: {tracebacks}. "
+            f"Requests the network answered: {health['batching']['requests']}.",
+            "",
+            "A photo cut short may still decode (a JPEG decoder fills the missing part with grey); a PNG cut before "
+            "its pixels end is refused (415).",
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
