@@ -12,7 +12,17 @@ def register(sub) -> None:
         "--images",
         nargs="+",
         metavar="IMAGE",
-        help="check parity on the faces of these photos (default: 60 synthetic faces)",
+        help="check parity on the faces of these photos or folders (default: 60 synthetic faces); with --int8, "
+        "calibrate on them",
+    )
+    p.add_argument("--no-detect", action="store_true", help="the --images are face crops already: detect nothing")
+    p.add_argument(
+        "--int8",
+        nargs="?",
+        const="linear",
+        choices=["linear", "all"],
+        help="ONNX Runtime static int8 quantization, calibrated on the faces of --images: the fully connected "
+        "layers (linear, the default) or every layer (all: for CPUs with VNNI)",
     )
     p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed |Δ probability| (default 1e-4)")
     p.set_defaults(func=run)
@@ -21,6 +31,14 @@ def register(sub) -> None:
 def run(args) -> int:
     from mffcnn.export import export
 
-    report = export(args.checkpoint, format=args.format, out=args.out, images=args.images, tolerance=args.tolerance)
+    report = export(
+        args.checkpoint,
+        format=args.format,
+        out=args.out,
+        images=args.images,
+        detect=not args.no_detect,
+        tolerance=args.tolerance,
+        int8=args.int8,
+    )
     print(report.line())
     return 0

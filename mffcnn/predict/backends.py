@@ -68,7 +68,7 @@ class Backend:
     def describe(self) -> dict:
         """What the output files say about the model that made them."""
         info = self.info or {}
-        return {
+        described = {
             "path": str(self.path),
             "bundled": self.path.resolve() == DEFAULT_MODEL.resolve(),
             "backend": self.backend,
@@ -76,6 +76,9 @@ class Backend:
             "trained_on": info.get("trained_on") or info.get("dataset"),
             "preprocessing": self.preprocessing.to_dict(),
         }
+        if info.get("quantization"):  # an int8 file from `mffcnn export --int8`
+            described["quantization"] = info["quantization"]
+        return described
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r}, backend={self.backend!r}, classes={self.class_names})"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mffcnn.data.face import CASCADE_WINDOW, Box, DetectorSettings, crop_box, detect_faces
-from mffcnn.data.images import ImageError, read_image, to_grey_uint8
+from mffcnn.data.images import ImageError, is_image_file, read_image, to_grey_uint8
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError, warn
 
@@ -47,13 +47,27 @@ def detector_for_min_face(settings: DetectorSettings, fraction: float) -> Detect
     return replace(settings, min_size=fraction, max_side=max(settings.max_side, needed))
 
 
-def collect_faces(images: Iterable[str | Path], *, preprocessing: Preprocessing) -> np.ndarray:
-    """Every face of some image files as (n, S, S) uint8 crops (for export's parity check and benchmarks)."""
+def collect_faces(images: Iterable[str | Path], *, preprocessing: Preprocessing, detect: bool = True) -> np.ndarray:
+    """Every face of some image files and folders (recursive) as (n, S, S) uint8 crops (for export's parity
+    check and int8 calibration, and benchmarks). detect=False: each image is a face crop already."""
     crops = []
-    for path in images:
+    for path in _image_files(images):
         try:
-            crops += find_faces(to_grey_uint8(read_image(path)), preprocessing)[1]
+            crops += find_faces(to_grey_uint8(read_image(path)), preprocessing, detect=detect)[1]
         except ImageError as e:
             warn(f"{path}: {e}; skipped")
     size = preprocessing.size
     return np.stack(crops) if crops else np.zeros((0, size, size), np.uint8)
+
+
+def _image_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files given, and the image files in the folders given (sorted, recursive)."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise MffcnnError(f"{path} does not exist")
+    return found
