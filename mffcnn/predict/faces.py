@@ -62,12 +62,9 @@ def collect_faces(images: Iterable[str | Path], *, preprocessing: Preprocessing,
 
 def _image_files(paths: Iterable[str | Path]) -> list[Path]:
     """The files given, and the image files in the folders given (sorted, recursive)."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise MffcnnError(f"{path} does not exist")
-    return found
+    paths = [Path(p) for p in paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise MffcnnError(f"{missing[0]} does not exist")
+    folder = lambda root: sorted(p for p in root.rglob("*") if p.is_file() and is_image_file(p))
+    return [f for p in paths for f in (folder(p) if p.is_dir() else [p])]
