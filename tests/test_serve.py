@@ -244,3 +244,15 @@ def test_client_of_a_big_upload_gets_413_while_a_small_one_still_works(model, sa
         big = io.BytesIO(b"\0" * 11_000_000)
         assert error(c.post("/predict", files={"f": ("big.png", big)}), 413, "body_too_large")
         assert c.post("/predict", content=sample).json()["summary"]["faces"] == 1
+
+
+def test_faces_found_in_several_threads_at_once_are_each_images_own(model):
+    """The server detects in a pool of threads: each must see its own image (OpenCV's cascade is not shared)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    portrait = cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE)
+    greys = [cv2.resize(portrait, (side, side)) for side in range(300, 720, 30)] * 4
+    alone = [lib.find_faces(g, model.preprocessing)[0] for g in greys]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda g: lib.find_faces(g, model.preprocessing)[0], greys))
+    assert together == alone

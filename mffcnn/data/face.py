@@ -7,8 +7,8 @@ was resized to 60×60." The detector finds every face; training crops take the l
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -61,8 +61,19 @@ class DetectorSettings:
 PREDICT_DETECTOR = DetectorSettings(scale_factor=1.2, max_side=320)
 
 
-@lru_cache(maxsize=4)
+_per_thread = threading.local()
+
+
 def _cascade(name: str) -> cv2.CascadeClassifier:
+    """The loaded cascade, one per thread: OpenCV's CascadeClassifier keeps the image it is scanning inside
+    itself, so two threads that share one get each other's faces (mffcnn serve detects in several threads)."""
+    loaded = _per_thread.__dict__.setdefault("cascades", {})
+    if name not in loaded:
+        loaded[name] = _load_cascade(name)
+    return loaded[name]
+
+
+def _load_cascade(name: str) -> cv2.CascadeClassifier:
     path = Path(name)
     if not path.exists():
         path = Path(cv2.data.haarcascades) / name
