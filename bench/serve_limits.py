@@ -5,20 +5,27 @@
 Starts `mffcnn serve` (default limits: 20 MB bodies, 40 megapixels per request) on a free port and sends:
 a 30,000 × 30,000 PNG of 0.9 MB (900 megapixels once decoded: a decompression bomb), a 100 MB body (with a
 Content-Length, and chunked without one), random bytes, an empty request, 1,000 photos cut at random points
-(the body complete, the image truncated), and 1,000 requests whose body is cut off by the client (it
-announces a length, sends part of it and hangs up). Then one good photo, to see that the server still
-answers. Writes the `serve_limits` section of BENCHMARKS.md.
+(the body complete, the image truncated), 1,000 requests whose body is cut off by the client (it announces a
+length, sends part of it and hangs up), and 65 clients at once that announce a body and never send it (one
+more than the predictions the server takes at once). After each of the last two, one good photo, to see
+that the server still answers. And the same PNG through `mffcnn predict`, with its pixel limit and without.
+Writes the `serve_limits` section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,7 +36,10 @@ BOMB_SIDE = 30_000
 BIG_BODY = 100_000_000
 TRUNCATED = 1_000
 CHUNK = 1 << 20
+MB = 1_000_000
 TIMEOUT = 60.0
+PROMPT = 0.05  # s: /health answering within this, the server has nothing left to do
+SLOW_CLIENTS = 65  # one more than the places for predictions in progress (mffcnn serve --max-concurrent)
 
 
 def png_of_zeros(width: int, height: int, *, rows: int | None = None) -> bytes:
@@ -66,6 +76,43 @@ def cut_off_body(port: int, body: bytes, keep: int) -> None:
         s.sendall(head.encode() + body[:keep])
 
 
+def announce(port: int, length: int, *, wait: float) -> tuple[int, float, str]:
+    """Send a request's head that announces `length` bytes of body, send none, read the answer:
+    (status, ms, error code); status 0 when the server closed without one."""
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(f"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+        answer = b""
+        while not answer.endswith(b"}"):  # every answer of /predict is one JSON object
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    code = json.loads(answer.split(b"\r\n\r\n", 1)[1]).get("error", "") if b"\r\n\r\n{" in answer else ""
+    return status, 1e3 * (time.perf_counter() - start), code
+
+
+def slow_clients(port: int, n: int, body_seconds: float) -> list[tuple[int, float, str]]:
+    """n clients at once, each announcing a 1 MB body and sending none."""
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: announce(port, MB, wait=body_seconds + TIMEOUT), range(n)))
+
+
+def predict_cost(path: Path, *extra: str) -> tuple[float, float, str]:
+    """`mffcnn predict PATH` as a user runs it: wall seconds, peak memory (MB) and its summary line."""
+    command = [sys.executable, "-m", "mffcnn", "predict", str(path), "-q", "-o", tempfile.mkdtemp(), *extra]
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
+    _, _, usage = os.wait4(child.pid, 0)  # this child's own peak RSS, in kB on Linux
+    seconds = time.perf_counter() - start
+    summary = child.stdout.read().decode().splitlines()[0]
+    child.stdout.close()
+    return seconds, usage.ru_maxrss / 1024, summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="BENCHMARKS.md")
@@ -80,9 +127,18 @@ def main() -> None:
     sample = SAMPLE.read_bytes()
     jpeg = cv2.imencode(".jpg", cv2.imread(str(SAMPLE)))[1].tobytes()
     rows = []
+    bomb_file = Path(tempfile.mkdtemp()) / "bomb.png"
+    bomb_file.write_bytes(bomb)
+    predict_rows = [
+        f"| `mffcnn predict bomb.png`{label} | {summary} | {seconds:.1f} | {peak:,.0f} |"
+        for label, extra in (("", ()), (" --max-megapixels 1000 (no limit, as before)", ("--max-megapixels", "1000")))
+        for seconds, peak, summary in [predict_cost(bomb_file, *extra)]
+    ]
+    print(*predict_rows, sep="\n", flush=True)
     with ServerProcess() as server, httpx2.Client(base_url=server.url, timeout=TIMEOUT) as client:
         url = "/predict"
         timed_post(client, url, content=sample)  # warm: the first request pays for lazy start-up
+        health = client.get("/health").json()
         rss_start = server.rss_mb()
 
         def row(what: str, results: list[tuple[int, float, str]]) -> None:
@@ -90,6 +146,15 @@ def main() -> None:
             ms = sorted(m for _, m, _ in results)
             median, worst = ms[len(ms) // 2], ms[-1]
             counts = ", ".join(f"{k} × {n}" if len(results) > 1 else k for k, n in statuses.most_common())
+            if len(statuses) > 1:  # each status's own median time
+                counts += (
+                    " ("
+                    + ", ".join(
+                        f"{k.split()[0]}: {sorted(m for s, m, c in results if f'{s} {c}'.strip() == k)[n // 2]:,.0f} ms"
+                        for k, n in statuses.most_common()
+                    )
+                    + ")"
+                )
             rows.append(f"| {what} | {counts} | {median:.1f} | {worst:.1f} | {server.rss_mb():.0f} |")
             print(rows[-1], flush=True)
 
@@ -102,7 +167,14 @@ def main() -> None:
             [timed_post(client, url, files={"files": ("bomb.png", bomb)}) for _ in range(5)],
         )
         big = rng.bytes(BIG_BODY)
-        row(f"{BIG_BODY / 1e6:.0f} MB body with a Content-Length", [timed_post(client, url, content=big)])
+        row(
+            f"{BIG_BODY / 1e6:.0f} MB body with a Content-Length (httpx2 sends it all before it reads the answer)",
+            [timed_post(client, url, content=big)],
+        )
+        row(
+            f"the same headers, the client reading the answer before it sends the {BIG_BODY / 1e6:.0f} MB",
+            [announce(server.port, BIG_BODY, wait=TIMEOUT) for _ in range(5)],
+        )
         chunks = (big[i : i + CHUNK] for i in range(0, BIG_BODY, CHUNK))
         row(f"{BIG_BODY / 1e6:.0f} MB body, chunked (no Content-Length)", [timed_post(client, url, content=chunks)])
         row("random bytes (100 kB)", [timed_post(client, url, content=rng.bytes(100_000)) for _ in range(20)])
@@ -116,13 +188,20 @@ def main() -> None:
         for k in rng.integers(0, len(sample), TRUNCATED):
             cut_off_body(server.port, sample, int(k))
         cut_ms = 1e3 * (time.perf_counter() - t) / TRUNCATED
-        time.sleep(1.0)  # let the server notice the last hang-ups
-        after = timed_post(client, url, content=sample)
+        t = time.perf_counter()
+        while httpx2.get(server.url + "/health").elapsed.total_seconds() > PROMPT:  # the server works through them
+            time.sleep(PROMPT)
         rows.append(
-            f"| {TRUNCATED:,} bodies cut off by the client (it hangs up mid-upload) | no answer to give; "
-            f"{cut_ms:.1f} ms per connection | | | {server.rss_mb():.0f} |"
+            f"| {TRUNCATED:,} bodies cut off by the client (it hangs up mid-upload) | no one left to answer; sent "
+            f"at {cut_ms:.1f} ms per connection, the server busy with them for {time.perf_counter() - t:.1f} s "
+            f"more | | | {server.rss_mb():.0f} |"
         )
-        row("then a good photo", [after])
+        row("then a good photo", [timed_post(client, url, content=sample)])
+        row(
+            f"{SLOW_CLIENTS} clients at once that announce a body and send none",
+            slow_clients(server.port, SLOW_CLIENTS, health["limits"]["body_seconds"]),
+        )
+        row("then a good photo", [timed_post(client, url, content=sample)])
         health = client.get("/health").json()
         rss_end = server.rss_mb()
         log = server.output()
@@ -132,20 +211,24 @@ def main() -> None:
         "serve_limits",
         "mffcnn serve: every limit against a live server",
         [
-            "`mffcnn serve` with its default limits (20 MB body, 40 megapixels per request), one request at a "
-            "time over HTTP (httpx2). *ms*: from sending to the whole answer, median and worst. *RSS*: the "
+            "`mffcnn serve` with its default limits (20 MB body, 40 megapixels per request, 64 predictions at "
+            "once, 30 s for a body to arrive), one request at a time over HTTP (httpx2) unless the row says "
+            "otherwise. *ms*: from sending to the whole answer, median and worst. *RSS*: the "
             "server's resident memory after the row.",
             "",
             "| request | status × count | ms (median) | ms (worst) | server RSS (MB) |",
             "|---|---|---:|---:|---:|",
             *rows,
             "",
+            f"The same {BOMB_SIDE:,} × {BOMB_SIDE:,} PNG through `mffcnn predict` (whole process: start-up included):",
+            "",
+            "| command | summary | s | peak memory (MB) |",
+            "|---|---|---:|---:|",
+            *predict_rows,
+            "",
             f"Server RSS: {rss_start:.0f} MB after the first photo, {rss_end:.0f} MB at the end "
             f"({100 * (rss_end / rss_start - 1):+.1f} %). Tracebacks in the server's log: {tracebacks}. "
             f"Requests the network answered: {health['batching']['requests']}.",
-            "",
-            "A photo cut short may still decode (a JPEG decoder fills the missing part with grey); a PNG cut before "
-            "its pixels end is refused (415).",
         ],
     )
 

@@ -140,9 +140,11 @@ def main() -> None:
         httpx2.post(server.url + "/predict", content=photos[0], timeout=TIMEOUT)  # warm-up
         rss_start = server.rss_mb()
         before = httpx2.get(server.url + "/health").json()["batching"]
+        cpu_server, cpu_client = server.cpu_seconds(), time.process_time()
         run = asyncio.run(
             load(server.url + "/predict", photos, clients=args.clients, seconds=args.seconds, server=server)
         )
+        cpu_server, cpu_client = server.cpu_seconds() - cpu_server, time.process_time() - cpu_client
         health = httpx2.get(server.url + "/health").json()
         rss_end = server.rss_mb()
     load_after = os.getloadavg()[0]
@@ -175,6 +177,10 @@ def main() -> None:
         f"| requests/s | {rate:.1f} |",
         f"| latency p50 / p99 (ms) | {1e3 * percentile(lat, 0.5):.0f} / {1e3 * percentile(lat, 0.99):.0f} |",
         f"| faces per network call (mean / largest) | {faces / max(calls, 1):.2f} / {after['largest']} |",
+        f"| server CPU time per request (ms, all threads) | {1e3 * cpu_server / max(answered, 1):.1f} |",
+        f"| CPU used by the clients, the server, the rest of the machine (cores of {os.cpu_count()}) | "
+        f"{cpu_client / run['elapsed']:.2f}, {cpu_server / run['elapsed']:.2f}, "
+        f"{max(0.0, load_after - (cpu_client + cpu_server) / run['elapsed']):.1f} (load average less ours) |",
         f"| server RSS at start / peak / end (MB) | {rss_start:.0f} / {max(run['rss'] + [rss_end]):.0f} / "
         f"{rss_end:.0f} ({100 * (rss_end / rss_start - 1):+.1f} %) |",
         f"| `mffcnn predict` on the same photos ({cli_images} files), images/s | {cli_rate:.1f} "

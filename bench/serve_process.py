@@ -75,6 +75,11 @@ class ServerProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far, all its threads (Linux: /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     def rss_mb(self) -> float:
         """The server's resident memory now, in MB (Linux: /proc)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():

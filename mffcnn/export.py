@@ -183,7 +183,7 @@ def export(
             f"{report.format} export disagrees with PyTorch: "
             + (
                 f"same label on {100 * report.label_agreement:.1f} % of {report.faces} faces "
-                f"(< {100 * INT8_MIN_AGREEMENT:.0f} %; calibrate on more faces, or try --int8 linear)"
+                f"(< {100 * INT8_MIN_AGREEMENT:.0f} %; calibrate on more faces, or try --int8-layers linear)"
                 if int8
                 else f"max |Δp| = {report.max_abs_diff:.2e} > {tolerance:.0e} on {report.faces} faces"
             )

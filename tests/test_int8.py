@@ -68,6 +68,15 @@ def test_int8_of_every_layer(crops, tmp_path, int8_linear):
     assert "Conv" in quantized_inputs(report.path) and "Conv" not in quantized_inputs(int8_linear.path)
 
 
+def test_cli_export_int8(crops, tmp_path, capsys):
+    out = tmp_path / "cli.int8.onnx"
+    argv = ["export", "--int8", "--int8-layers", "linear", "--images", str(crops), "--no-detect", "--out", str(out)]
+    assert main(argv) == 0
+    assert "onnx int8 (linear)" in capsys.readouterr().out and lib.load_model(out).describe()["quantization"]
+    assert main(["export", "--int8-layers", "all", "--out", str(tmp_path / "x.onnx")]) == 2
+    assert "give --int8 too" in capsys.readouterr().err
+
+
 def test_int8_user_errors(crops, tmp_path, capsys):
     with pytest.raises(MffcnnError, match="int8 needs faces to calibrate on"):
         export(None, out=tmp_path / "m.onnx", int8="linear")

@@ -3,6 +3,8 @@
 import asyncio
 import io
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -173,22 +175,43 @@ def test_the_page_and_its_assets_load_nothing_from_elsewhere(client):
     assert client.get("/sample.png").content == SAMPLE.read_bytes()
 
 
-def test_a_failing_model_is_a_json_500_not_a_traceback(model, sample):
-    def broken(_faces):
-        raise RuntimeError("out of memory")
-
-    bad = Backend(
+def backend_running(model, run) -> Backend:
+    """The bundled model's classes with another network: one that fails, or one that takes its time."""
+    return Backend(
         class_names=model.class_names,
         preprocessing=Preprocessing(),
         info={},
         backend="pytorch",
-        path=Path("broken.safetensors"),
-        run=broken,
+        path=Path("other.safetensors"),
+        run=run,
     )
-    with TestClient(create_app(bad, threads=1), raise_server_exceptions=False) as c:
+
+
+def test_a_failing_model_is_a_json_500_not_a_traceback(model, sample):
+    def broken(_faces):
+        raise RuntimeError("out of memory")
+
+    with TestClient(create_app(backend_running(model, broken), threads=1), raise_server_exceptions=False) as c:
         detail = error(c.post("/predict", content=sample), 500, "internal_error")
         assert "RuntimeError" in detail and "out of memory" not in detail
         assert c.get("/health").status_code == 200  # and the server goes on
+
+
+def test_requests_beyond_max_concurrent_are_503_at_once(model, sample):
+    def slow(faces):
+        time.sleep(1.0)
+        return np.full((len(faces), len(model.class_names)), 1 / len(model.class_names), np.float32)
+
+    app = create_app(backend_running(model, slow), limits=Limits(max_concurrent=1), threads=1)
+    with TestClient(app) as c, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(c.post, "/predict", content=sample)
+        time.sleep(0.5)  # the first is in the network now
+        start = time.perf_counter()
+        second = c.post("/predict", content=sample)
+        assert time.perf_counter() - start < 0.5 and second.headers["retry-after"] == "1"
+        assert "1 requests already" in error(second, 503, "busy")
+        assert c.get("/health").status_code == 200  # only predictions are counted
+        assert first.result().status_code == 200
 
 
 # --- The batcher: faces of concurrent requests in one network call -------------------------------
@@ -248,10 +271,8 @@ def test_client_of_a_big_upload_gets_413_while_a_small_one_still_works(model, sa
 
 def test_faces_found_in_several_threads_at_once_are_each_images_own(model):
     """The server detects in a pool of threads: each must see its own image (OpenCV's cascade is not shared)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     portrait = cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE)
-    greys = [cv2.resize(portrait, (side, side)) for side in range(300, 720, 30)] * 4
+    greys = [cv2.resize(portrait, (side, side)) for side in range(300, 720, 60)] * 4
     alone = [lib.find_faces(g, model.preprocessing)[0] for g in greys]
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda g: lib.find_faces(g, model.preprocessing)[0], greys))

@@ -2,6 +2,7 @@
 
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,28 @@ httpx2 = pytest.importorskip("httpx2")
 
 @pytest.fixture(scope="module")
 def server():
-    with ServerProcess(["--threads", "1", "--max-body-mb", "2"]) as s:
+    with ServerProcess(["--threads", "1", "--max-body-mb", "2", "--body-timeout", "1"]) as s:
         yield s
 
 
 def raw_request(port: int, head: str) -> bytes:
-    """Send a request's head as it is (no body), and read the start of the answer."""
+    """Send a request's head as it is (no body), and read the whole answer (its Content-Length)."""
     with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
         s.sendall(head.encode())
-        return s.recv(65536)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].lower().split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
 
 
 def test_served_over_http(server):
@@ -45,6 +59,13 @@ def test_a_huge_body_is_refused_from_its_content_length_before_it_is_sent(server
         server.port, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 100000000\r\n\r\n"
     )
     assert answer.startswith(b"HTTP/1.1 413") and b"body_too_large" in answer
+
+
+def test_a_body_that_does_not_arrive_is_408_after_the_timeout(server):
+    start = time.perf_counter()
+    answer = raw_request(server.port, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 408") and b"body_too_slow" in answer
+    assert 1.0 <= time.perf_counter() - start < 10
 
 
 def test_clients_that_hang_up_mid_body_leave_the_server_well(server):

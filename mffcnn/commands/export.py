@@ -17,20 +17,24 @@ def register(sub) -> None:
     )
     p.add_argument("--no-detect", action="store_true", help="the --images are face crops already: detect nothing")
     p.add_argument(
-        "--int8",
-        nargs="?",
-        const="linear",
+        "--int8", action="store_true", help="ONNX Runtime static int8 quantization, calibrated on the faces of --images"
+    )
+    p.add_argument(
+        "--int8-layers",
         choices=["linear", "all"],
-        help="ONNX Runtime static int8 quantization, calibrated on the faces of --images: the fully connected "
-        "layers (linear, the default) or every layer (all: for CPUs with VNNI)",
+        help="what --int8 quantizes: the fully connected layers (linear, the default) or every layer (all: for "
+        "CPUs with VNNI)",
     )
     p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed |Δ probability| (default 1e-4)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from mffcnn.errors import MffcnnError
     from mffcnn.export import export
 
+    if args.int8_layers and not args.int8:
+        raise MffcnnError("--int8-layers says what --int8 quantizes: give --int8 too")
     report = export(
         args.checkpoint,
         format=args.format,
@@ -38,7 +42,7 @@ def run(args) -> int:
         images=args.images,
         detect=not args.no_detect,
         tolerance=args.tolerance,
-        int8=args.int8,
+        int8=(args.int8_layers or "linear") if args.int8 else None,
     )
     print(report.line())
     return 0

@@ -14,7 +14,7 @@ DEFAULT_PORT = 8000
 
 def register(sub) -> None:
     from mffcnn.commands.predict import add_max_megapixels
-    from mffcnn.serve.limits import MAX_BODY_BYTES, MAX_FILES, MB
+    from mffcnn.serve.limits import BODY_SECONDS, MAX_BODY_BYTES, MAX_CONCURRENT, MAX_FILES, MB
 
     p = sub.add_parser(
         "serve", help="serve predictions over HTTP, with a web page (upload or camera)", description=__doc__
@@ -23,7 +23,7 @@ def register(sub) -> None:
     p.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)"
     )
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port (default: {DEFAULT_PORT})")
     p.add_argument(
         "--threads",
         type=int,
@@ -37,7 +37,27 @@ def register(sub) -> None:
         help=f"largest request body (default: {MAX_BODY_BYTES / MB:g}); larger: 413",
     )
     add_max_megapixels(p, "most pixels the images of one request may decode to, read from their headers; more: 413")
-    p.add_argument("--max-files", type=int, default=MAX_FILES, help=f"most files in one request (default: {MAX_FILES})")
+    p.add_argument(
+        "--max-files",
+        type=int,
+        default=MAX_FILES,
+        metavar="N",
+        help=f"most files in one request (default: {MAX_FILES})",
+    )
+    p.add_argument(
+        "--max-concurrent",
+        type=int,
+        metavar="N",
+        default=MAX_CONCURRENT,
+        help=f"most predictions in progress at once; more: 503 (default: {MAX_CONCURRENT})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=BODY_SECONDS,
+        metavar="SECONDS",
+        help=f"most seconds a request's body may take to arrive; slower: 408 (default: {BODY_SECONDS:g})",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,12 +72,20 @@ def run(args) -> int:
         raise MffcnnError("--port must be between 1 and 65535")
     if args.threads is not None and args.threads < 1:
         raise MffcnnError("--threads must be at least 1")
-    if args.max_body_mb <= 0 or args.max_megapixels <= 0 or args.max_files < 1:
-        raise MffcnnError("--max-body-mb and --max-megapixels must be above 0, --max-files at least 1")
+    if (
+        min(args.max_body_mb, args.max_megapixels, args.body_timeout) <= 0
+        or min(args.max_files, args.max_concurrent) < 1
+    ):
+        raise MffcnnError(
+            "--max-body-mb, --max-megapixels and --body-timeout must be above 0, --max-files and --max-concurrent "
+            "at least 1"
+        )
     limits = Limits(
         max_body_bytes=round(args.max_body_mb * MB),
         max_pixels=round(args.max_megapixels * MEGA),
         max_files=args.max_files,
+        max_concurrent=args.max_concurrent,
+        body_seconds=args.body_timeout,
     )
     app = create_app(args.model, limits=limits, threads=args.threads)
     print(f"mffcnn serve: http://{args.host}:{args.port}/ (the page), /docs (the API); Ctrl-C stops", flush=True)

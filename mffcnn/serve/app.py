@@ -7,6 +7,7 @@ access shows everything it serves.
 
 from __future__ import annotations
 
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException
 from mffcnn.predict.backends import SAMPLE_IMAGE, Backend
 from mffcnn.predict.faces import detector_for_min_face
 from mffcnn.predict.pipeline import load_model
-from mffcnn.serve.limits import INTERNAL_ERROR, UNPROCESSABLE, Limits, RequestError
+from mffcnn.serve.limits import INTERNAL_ERROR, UNPROCESSABLE, Limits, RequestError, busy
 from mffcnn.serve.service import READABLE, Service
 from mffcnn.serve.uploads import read_uploads
 
@@ -59,8 +60,10 @@ PREDICT_DOC = {
         str(status): {"description": what, "content": {"application/json": {"schema": ERROR_BODY}}}
         for status, what in (
             (413, "body over the size limit, or images with more pixels than the limit (from their headers)"),
+            (408, "the request body took longer than the server's limit to arrive"),
             (415, "no file of the request is an image this server reads"),
             (422, "no file in the request, or a bad query parameter"),
+            (503, "the server is answering as many requests as it takes at once; try again (Retry-After)"),
         )
     },
 }
@@ -119,8 +122,6 @@ def create_app(
 
     @app.get("/health", summary="Is the server up; its limits and how much batching it does")
     async def health() -> dict:
-        import time
-
         return {
             "status": "ok",
             "uptime_s": round(time.time() - service.started, 1),
@@ -144,12 +145,25 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    in_progress = 0  # requests to /predict being answered now
+
     @app.middleware("http")
-    async def page_headers(request: Request, call_next):
-        response = await call_next(request)
-        if request.url.path.startswith("/static/"):
-            response.headers.update(PAGE_HEADERS)
-        return response
+    async def bounded(request: Request, call_next):
+        """At most max_concurrent predictions at once (503 beyond); the page's headers on its assets."""
+        nonlocal in_progress
+        if request.url.path != "/predict":
+            response = await call_next(request)
+            if request.url.path.startswith("/static/"):
+                response.headers.update(PAGE_HEADERS)
+            return response
+        if in_progress >= limits.max_concurrent:
+            refused = busy(limits)
+            return JSONResponse(refused.to_dict(), status_code=refused.status, headers={"Retry-After": "1"})
+        in_progress += 1
+        try:
+            return await call_next(request)
+        finally:
+            in_progress -= 1
 
     return app
 

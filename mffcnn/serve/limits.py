@@ -1,6 +1,7 @@
 """What one request may cost, and the JSON error that says which limit it hit.
 
-A request's cost is bounded before the work starts: its body is counted while it arrives (413 as soon as it
+A request's cost is bounded before the work starts, and so is what all requests in progress hold together
+(at most max_concurrent of them, each with at most max_body_bytes of body; one more is answered 503): its body is counted while it arrives (413 as soon as it
 passes the limit, or at once from a Content-Length that says so), and the pixels of its images are read
 from their headers before anything is decoded (413). What is not an image is refused before OpenCV sees it
 (415); a request with no file at all is 422. Every error is the same small JSON document,
@@ -16,6 +17,13 @@ from mffcnn.data.images import MAX_PIXELS, MEGA
 MB = 1_000_000
 MAX_BODY_BYTES = 20 * MB  # twenty phone photos' worth of JPEG
 MAX_FILES = 32  # files in one multipart request: each costs a temporary file and a header read
+# Requests to /predict in progress at once; one more is answered 503 at once. Bounds what all of them hold
+# together: bodies being received (up to max_body_bytes each) and images waiting for a worker thread.
+MAX_CONCURRENT = 64
+# Seconds a request's body may take to arrive: a client that announces a body and sends it slowly, or never
+# (slowloris), would otherwise hold one of the max_concurrent places for as long as it likes. 20 MB at
+# 10 Mbit/s takes 16 s.
+BODY_SECONDS = 30.0
 # The smallest face a request may ask to find (min_face): smaller faces need the image at a higher
 # resolution for the detector (predict.faces.detector_for_min_face: 0.02 → 1,600 px), and time grows with it.
 SMALLEST_MIN_FACE = 0.02
@@ -25,7 +33,9 @@ PAYLOAD_TOO_LARGE = 413
 UNSUPPORTED_MEDIA_TYPE = 415
 UNPROCESSABLE = 422
 BAD_REQUEST = 400
+REQUEST_TIMEOUT = 408
 INTERNAL_ERROR = 500
+BUSY = 503
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,8 @@ class Limits:
     max_body_bytes: int = MAX_BODY_BYTES
     max_pixels: int = MAX_PIXELS  # decoded pixels of all the images of one request together
     max_files: int = MAX_FILES
+    max_concurrent: int = MAX_CONCURRENT
+    body_seconds: float = BODY_SECONDS
     smallest_min_face: float = SMALLEST_MIN_FACE
 
     def to_dict(self) -> dict:
@@ -56,6 +68,12 @@ class RequestError(Exception):
 def body_too_large(limits: Limits, what: str = "request body") -> RequestError:
     return RequestError(
         PAYLOAD_TOO_LARGE, "body_too_large", f"{what} is over this server's limit of {limits.max_body_bytes / MB:g} MB"
+    )
+
+
+def busy(limits: Limits) -> RequestError:
+    return RequestError(
+        BUSY, "busy", f"this server is answering {limits.max_concurrent} requests already; try again in a moment"
     )
 
 

@@ -5,11 +5,13 @@ file parts (a browser's `<input type=file>`, `curl -F file=@a.jpg`), or the imag
 (`curl --data-binary @a.jpg`, `requests.post(url, data=...)`), whatever its Content-Type says.
 
 The body is counted as it arrives and reading stops at the limit: a client cannot make the server buffer
-more than `max_body_bytes`, whether or not it sends a Content-Length, and whether or not it tells the truth.
+more than `max_body_bytes`, whether or not it sends a Content-Length, and whether or not it tells the truth;
+nor take longer than `body_seconds` to send it (408).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
@@ -17,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 
-from mffcnn.serve.limits import BAD_REQUEST, UNPROCESSABLE, Limits, RequestError, body_too_large
+from mffcnn.serve.limits import BAD_REQUEST, REQUEST_TIMEOUT, UNPROCESSABLE, Limits, RequestError, body_too_large
 
 RAW_BODY_NAME = "body"  # the `file` of the result of an image sent as the whole body
 
@@ -37,13 +39,17 @@ async def read_uploads(request: Request, limits: Limits) -> list[Upload]:
     body = _limited(request, limits)
     content_type = request.headers.get("content-type", "")
     try:
-        if content_type.lower().startswith("multipart/form-data"):
-            uploads = await _multipart(request, body, limits)
-        else:
-            data = b"".join([chunk async for chunk in body])
-            uploads = [Upload(RAW_BODY_NAME, data)]
+        async with asyncio.timeout(limits.body_seconds):
+            if content_type.lower().startswith("multipart/form-data"):
+                uploads = await _multipart(request, body, limits)
+            else:
+                uploads = [Upload(RAW_BODY_NAME, b"".join([chunk async for chunk in body]))]
     except ClientDisconnect:
         raise RequestError(BAD_REQUEST, "client_disconnected", "the client left before its body arrived") from None
+    except TimeoutError:
+        raise RequestError(
+            REQUEST_TIMEOUT, "body_too_slow", f"the request body did not arrive within {limits.body_seconds:g} s"
+        ) from None
     uploads = [u for u in uploads if u.data]  # a form submitted without a chosen file sends an empty part
     if not uploads:
         raise RequestError(
