@@ -103,7 +103,7 @@ def create_app(
             gt=0,
             le=1,
             description="smallest face to find, as a fraction of the image's shorter side "
-            f"(model default 0.125; at least {limits.smallest_min_face})",
+            f"(the model's default: {loaded.preprocessing.detector.min_size:g}; at least {limits.smallest_min_face})",
         ),
         detect: bool = Query(True, description="false: each image is a face crop already; nothing is detected"),
     ) -> JSONResponse:

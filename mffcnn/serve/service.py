@@ -73,11 +73,11 @@ class Service:
         known = sum(p for p in pixels if p is not None)
         if known > self.limits.max_pixels:
             raise too_many_pixels(known, self.limits)  # before anything is decoded
-        jobs = [
-            loop.run_in_executor(self.pool, self._find, u.data, detect, detector) if p is not None else None
-            for u, p in zip(uploads, pixels)
-        ]
-        found = [await j if j is not None else _Found(error=NOT_AN_IMAGE) for j in jobs]
+        readable = [i for i, p in enumerate(pixels) if p is not None]
+        jobs = (loop.run_in_executor(self.pool, self._find, uploads[i].data, detect, detector) for i in readable)
+        found = [_Found(error=NOT_AN_IMAGE) for _ in uploads]
+        for i, f in zip(readable, await asyncio.gather(*jobs)):
+            found[i] = f
         if all(f.error for f in found):
             self._refuse(uploads, found)
         crops = [c for f in found for c in f.crops]
