@@ -14,7 +14,6 @@ report.md and ablation.png. Check it with tiny settings (--folds 2 --epochs 1) b
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import shlex
 import sys
@@ -22,11 +21,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn import paper  # noqa: E402
 from mffcnn.report.text import PROTOCOL_TITLES  # noqa: E402
-from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.studies.ablate import ablate, comparison_rows, resume_ablation, table_rows, verdicts  # noqa: E402
 
 
@@ -90,15 +88,11 @@ def main() -> None:
     wall = time.perf_counter() - start
     trained = sum(row["seconds"] for rows in r["results"].values() for row in rows.values())
 
-    m = machine_info()
     name = r["dataset"].split(":")[0]
     lines = [
-        f"## Ablation, Table 6 on {r['dataset']}{' (synthetic)' if r['synthetic'] else ''} "
-        "(`python bench/ablation.py`)",
-        "",
-        f"Command: `{r['command'] if args.resume else command}`, {datetime.date.today()}, on {m['cpu']} "
-        f"({m['cores']} cores, torch {m['torch']}, {m['torch_threads']} threads). Run folder: `{run_dir}` "
-        f"(every fold, results.json, report.md, ablation.png).",
+        f"Run folder: `{run_dir}` (every fold, results.json, report.md, ablation.png)"
+        + (f"; resumed from the run started by `{r['command']}`" if args.resume else "")
+        + ".",
         "",
         f"{r['n_images']} images, {r['n_subjects']} subjects, {r['folds']} folds, recipe `{r['recipe']}`, "
         f"{r['epochs']} epochs, seed {r['seed']}. The four models are trained and tested on the same folds with the "
@@ -134,9 +128,8 @@ def main() -> None:
             else "",
             "",
         ]
-    body = "\n".join(lines)
-    update_section(args.out, f"ablation_{name}", body)
-    print(body)
+    title = f"Ablation, Table 6 on {r['dataset']}{' (synthetic)' if r['synthetic'] else ''}"
+    write_section(args.out, f"ablation_{name}", title, lines)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,13 @@ class CvBench:
         self.dataset, self.data, self.args, self.options = dataset, data, args, options
         self.reused: list[str] = []
 
-    def run(self, recipe: str | Recipe, protocol: str, name: str, **options) -> tuple[Path, dict, float]:
-        """(run folder, results, wall seconds) of `cross_validate` (its recorded wall time when reused)."""
+    def run(
+        self, recipe: str | Recipe, protocol: str, name: str, *, seed: int | None = None, **options
+    ) -> tuple[Path, dict, float]:
+        """(run folder, results, wall seconds) of `cross_validate` (its recorded wall time when reused); seed:
+        the bench's --seed unless given."""
         recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+        seed = self.args.seed if seed is None else seed
         options = {**self.options, **options}
         folder = Path(self.args.project) / "cv" / name
         done = folder / protocol / "results.json"
@@ -44,7 +48,7 @@ class CvBench:
             if (
                 self.args.reuse
                 and done.exists()
-                and self._same(read_json(folder / "options.json"), recipe, protocol, options)
+                and self._same(read_json(folder / "options.json"), recipe, protocol, seed, options)
             ):
                 self.reused.append(name)
                 r = read_json(done)
@@ -56,19 +60,19 @@ class CvBench:
             self.data,
             protocol=protocol,
             recipe=recipe,
-            seed=self.args.seed,
+            seed=seed,
             project=self.args.project,
             name=name,
             **options,
         )
         return run_dir, r, time.perf_counter() - start
 
-    def _same(self, o: dict, recipe: Recipe, protocol: str, options: dict) -> bool:
+    def _same(self, o: dict, recipe: Recipe, protocol: str, seed: int, options: dict) -> bool:
         init = options.get("init")
         data_now = dataset_fingerprint(load_dataset(self.dataset, self.data, **(options.get("dataset_options") or {})))
         return (
             _recipe(o["recipe"]) == recipe
-            and o["seed"] == self.args.seed
+            and o["seed"] == seed
             and o["protocols"] == [protocol]
             and o["dataset_options"] == (options.get("dataset_options") or {})
             and o["folds"] == options.get("folds", 10)

@@ -20,8 +20,6 @@ trained again, and the printed command says so.
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -29,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
 from mffcnn.data import load_dataset  # noqa: E402
@@ -180,33 +178,24 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
 
-    m = machine_info()
-    command = shlex.join(
-        ["python", "bench/ferplus_sweep.py", "--data", args.data, "--variants", args.variants]
-        + (["--reuse"] if args.reuse else [])
-    )
-    body = "\n".join(
+    write_section(
+        args.out,
+        "ferplus_sweep",
+        "FER+: a recipe for large, imbalanced, noisy data",
         [
-            "## FER+: a recipe for large, imbalanced, noisy data (`python bench/ferplus_sweep.py`)",
-            "",
-            f"Command: `{command}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}), "
-            f"seed {args.seed}"
-            + (f"; reused from earlier runs of the same data and code: {', '.join(reused)}" if reused else "")
-            + ".",
-            "",
-            f"Trained on FER+ Train (7 classes), tested on FER+ Valid's {len(valid):,} majority-labelled faces. "
-            "Every variant changes the default recipe `augmented` (lr 0.003, 2-epoch warm-up, flip, ±10°, ±10 % "
-            "zoom, ±4 px). The recipe is chosen on Valid (no Test split here), so the best row is slightly "
-            "optimistic for new faces.",
+            f"Seed {args.seed}; mffcnn code {code_version()} (`mffcnn.runs.code_version`: a variant is reused only "
+            f"when it was trained by the same code on the same data). Trained on FER+ Train (7 classes), tested on "
+            f"FER+ Valid's {len(valid):,} majority-labelled faces. Every variant changes the default recipe "
+            "`augmented` (lr 0.003, 2-epoch warm-up, flip, ±10°, ±10 % zoom, ±4 px). The recipe is chosen on Valid "
+            "(no Test split here), so the best row is slightly optimistic for new faces.",
             "",
             "| variant | what changes | epochs | Valid accuracy % | mean per-class % | fear | disgust | anger | happy "
             "| neutral | sadness | surprise | time |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
-        ]
+        ],
+        reused=reused,
     )
-    update_section(args.out, "ferplus_sweep", body)
-    print(body)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ reports them, to BENCHMARKS.md. Exits non-zero if any case failed.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import re
 import subprocess
@@ -20,9 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
-
-from mffcnn.runs import machine_info  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ["tests/test_fuzz_images.py", "tests/test_fuzz_predict.py"]
@@ -58,13 +55,12 @@ def main() -> None:
         sys.exit(f"no hypothesis statistics in the pytest output:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
     summary = re.search(r"\d+ (passed|failed)[^=\n]*", p.stdout)  # pytest's last line, "8 passed in 35.47s"
     tail = summary.group(0) if summary else "no pytest summary line"
-    mach = machine_info()
-    body = "\n".join(
+    write_section(
+        args.out,
+        "fuzz",
+        "Fuzzing",
         [
-            "## Fuzzing (`python bench/fuzz.py`)",
-            "",
-            f"Command: `python bench/fuzz.py --examples {args.examples}`, {datetime.date.today()}, on {mach['cpu']} "
-            f"({mach['cores']} cores). Wall time {wall / 60:.1f} min. pytest: {tail.strip('= ')}.",
+            f"Wall time {wall / 60:.1f} min. pytest: {tail.strip('= ')}.",
             "",
             "| property-based test | passing | failing | invalid (filtered by hypothesis) |",
             "|---|---:|---:|---:|",
@@ -74,10 +70,8 @@ def main() -> None:
             "A failing case is a crash (an exception other than the package's clear ImageError / MffcnnError), a",
             "wrong count or a result without a status; a hang would stop the run.",
             "",
-        ]
+        ],
     )
-    update_section(args.out, "fuzz", body)
-    print(body)
     if p.returncode != 0:
         print(p.stdout[-5000:], p.stderr[-2000:], file=sys.stderr)
         sys.exit(p.returncode)

@@ -3,24 +3,22 @@
     python bench/prepare_real.py --data ../shared/data [--out BENCHMARKS.md]
 
 Prepares CK+48, JAFFE (the paper's selection, and all 213 photos for the face count) and
-SFEW 2.0 Train and Val afresh, then once more from the cache, and writes what `mffcnn prepare`
+SFEW 2.0 Train and Val, FER+ Train (majority labels and vote distributions) and Valid afresh, then once more from the cache, and writes what `mffcnn prepare`
 prints for each, with both times, to its section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn.data import load_dataset  # noqa: E402
-from mffcnn.runs import machine_info  # noqa: E402
 
 RUNS = [  # (title, dataset, folder under --data, options, the command a user types)
     ("CK+48", "ckplus48", "ckplus48", {}, "mffcnn prepare ckplus48 {root}"),
@@ -34,6 +32,21 @@ RUNS = [  # (title, dataset, folder under --data, options, the command a user ty
     ),
     ("SFEW 2.0 Train", "sfew", "sfew2", {"split": "train"}, "mffcnn prepare sfew {root}"),
     ("SFEW 2.0 Val", "sfew", "sfew2", {"split": "val"}, "mffcnn prepare sfew {root} --split val"),
+    ("FER+ Train, majority labels", "ferplus", "ferplus", {}, "mffcnn prepare ferplus {root}"),
+    (
+        "FER+ Train, vote distributions",
+        "ferplus",
+        "ferplus",
+        {"labels": "votes"},
+        "mffcnn prepare ferplus {root} --labels votes",
+    ),
+    (
+        "FER+ Valid, majority labels",
+        "ferplus",
+        "ferplus",
+        {"split": "valid"},
+        "mffcnn prepare ferplus {root} --split valid",
+    ),
 ]
 
 
@@ -76,20 +89,4 @@ def main() -> None:
         ]
     if tmp:
         tmp.cleanup()
-    m = machine_info()
-    body = "\n".join(
-        [
-            "## `mffcnn prepare` on the real datasets (`python bench/prepare_real.py`)",
-            "",
-            f"Command: `python bench/prepare_real.py --data {args.data}`, {datetime.date.today()}, on {m['cpu']} "
-            f"({m['cores']} cores).",
-            "",
-            *sections,
-        ]
-    )
-    update_section(args.out, "prepare_real", body)
-    print(body)
-
-
-if __name__ == "__main__":
-    main()
+    write_section(args.out, "prepare_real", "`mffcnn prepare` on the real datasets", sections)

@@ -14,19 +14,17 @@ the figures (coloured pixels, at least 1 % of the page). Exit status 1 when a ch
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser import check_in_browser, find_browser  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn.report.collect import find_runs  # noqa: E402
 from mffcnn.report.html import build_report  # noqa: E402
-from mffcnn.runs import machine_info, new_run_dir  # noqa: E402
+from mffcnn.runs import new_run_dir  # noqa: E402
 
 
 def tiny_runs(project: Path) -> list[Path]:
@@ -97,26 +95,22 @@ def main() -> None:
     problems = check.problems + [p for p in full.problems if p not in check.problems]
     status = "passed" if not problems else "FAILED: " + "; ".join(problems)
     kinds = ", ".join(sorted({r.kind for r in found}))
-    body = "\n".join(
-        [
-            "## HTML report in a real browser (`python bench/report_browser.py`)",
-            "",
-            f"Command: `python {shlex.join(['bench/report_browser.py', *sys.argv[1:]])}`, {datetime.date.today()}, "
-            f"{version}, on {machine_info()['cpu']}.",
-            "",
-            f"Report of {len(found)} runs ({kinds}): {html_path.stat().st_size / 1e6:.1f} MB, one file, every image "
-            "embedded. In the browser's DOM: "
-            f"**{check.tables} tables** (expected {tables}), **{check.images} images, {check.decoded} decoded** "
-            f"(expected {images}); page height {check.page_height} px. Screenshot {width}×{height}: "
-            f"{'blank' if check.blank else 'not blank'}, {100 * check.coloured_fraction:.1f} % coloured pixels "
-            f"(figures); full page {100 * full.coloured_fraction:.1f} %. Check {status}.",
-            "",
-            f"Screenshots: `{out_dir / 'screenshot.png'}`, `{out_dir / 'screenshot_full.png'}`; report: `{html_path}`.",
-        ]
-    )
+    lines = [
+        f"Browser: {version}.",
+        "",
+        f"Report of {len(found)} runs ({kinds}): {html_path.stat().st_size / 1e6:.1f} MB, one file, every image "
+        "embedded. In the browser's DOM: "
+        f"**{check.tables} tables** (expected {tables}), **{check.images} images, {check.decoded} decoded** "
+        f"(expected {images}); page height {check.page_height} px. Screenshot {width}×{height}: "
+        f"{'blank' if check.blank else 'not blank'}, {100 * check.coloured_fraction:.1f} % coloured pixels "
+        f"(figures); full page {100 * full.coloured_fraction:.1f} %. Check {status}.",
+        "",
+        f"Screenshots: `{out_dir / 'screenshot.png'}`, `{out_dir / 'screenshot_full.png'}`; report: `{html_path}`.",
+    ]
     if args.out:
-        update_section(args.out, "report_browser", body)
-    print(body)
+        write_section(args.out, "report_browser", "HTML report in a real browser", lines)
+    else:
+        print("\n".join(lines))
     print(f"markdown: {md_path}")
     sys.exit(0 if not problems else 1)
 

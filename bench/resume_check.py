@@ -15,7 +15,6 @@ non-zero if they differ.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -27,9 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cv_table import CvBench  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
-from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE  # noqa: E402
 
 
@@ -77,13 +75,12 @@ def main() -> None:
     a = [f["accuracy"] for f in ref["folds"]]
     b = [f["accuracy"] for f in resumed["folds"]]
     same = a == b
-    m = machine_info()
-    body = "\n".join(
+    write_section(
+        args.out,
+        "resume",
+        "Resume equals uninterrupted",
         [
-            "## Resume equals uninterrupted (`python bench/resume_check.py`)",
-            "",
-            f"Command: `python bench/resume_check.py --data {args.data} --kill-after {args.kill_after}`, "
-            f"{datetime.date.today()}, on {m['cpu']} ({m['cores']} cores). CK+48, subject-independent 10-fold, "
+            "CK+48, subject-independent 10-fold, "
             f"recipe `{DEFAULT_RECIPE}`, seed 0. The run was killed (SIGKILL) with {len(finished)} folds finished "
             f"and fold {args.kill_after + 1} in progress, then `mffcnn cv --resume` finished it "
             f"({time.perf_counter() - start:.0f} s).",
@@ -99,10 +96,8 @@ def main() -> None:
             "",
             f"**{'Identical' if same else 'DIFFERENT'}** fold accuracies.",
             "",
-        ]
+        ],
     )
-    update_section(args.out, "resume", body)
-    print(body)
     sys.exit(0 if same else 1)
 
 

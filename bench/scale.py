@@ -11,7 +11,6 @@ batch at a time (mffcnn.data.preprocess.Faces).
 from __future__ import annotations
 
 import argparse
-import datetime
 import resource
 import sys
 import time
@@ -20,13 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn.data.datasets import synthetic  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
-from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.loop import Training, fit  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, get_recipe  # noqa: E402
+
+FERPLUS_TRAIN = 28_558  # FER2013Train/'s faces (../shared/data/README.md), before any is dropped
 
 
 def peak_mib() -> float:
@@ -68,15 +68,13 @@ def main() -> None:
         Training(model_config=recipe.model_config(MFFCNNConfig()), recipe=recipe, epochs=args.epochs, seed=0),
         on_epoch=on_epoch,
     )
-    m = machine_info()
     per_epoch = sum(times) / len(times)
-    body = "\n".join(
+    face_kib = x.pixels[0].numel() / 1024
+    write_section(
+        args.out,
+        "scale",
+        "Training at scale",
         [
-            "## Training at scale (`python bench/scale.py`)",
-            "",
-            f"Command: `python bench/scale.py --faces {args.faces} --epochs {args.epochs}`, {datetime.date.today()}, on "
-            f"{m['cpu']} ({m['cores']} cores, torch {m['torch']}, {m['torch_threads']} threads).",
-            "",
             "| faces | seconds per epoch | faces per second | peak memory (whole process) | faces in memory | "
             "time to make the faces |",
             "|---:|---:|---:|---:|---:|---:|",
@@ -84,11 +82,10 @@ def main() -> None:
             f"{x.pixels.numel() / 2**20:,.0f} MiB as uint8 (peak before training: {before:,.0f} MiB) | {generated:.0f} s |",
             "",
             f"Recipe `{recipe.name}` (batch {recipe.batch_size}, with its on-the-fly augmentation). Faces are held as "
-            "uint8, 3.5 KiB each, and only the batch in training is float32: FER+ Train's 28,558 faces take 98 MiB.",
-        ]
+            f"uint8, {face_kib:.1f} KiB each, and only the batch in training is float32 ({4 * face_kib:.1f} KiB a "
+            f"face): FER+ Train's {FERPLUS_TRAIN:,} faces take {FERPLUS_TRAIN * face_kib / 1024:.0f} MiB.",
+        ],
     )
-    update_section(args.out, "scale", body)
-    print(body)
 
 
 if __name__ == "__main__":

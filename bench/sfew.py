@@ -12,17 +12,15 @@ CK+48 ∪ JAFFE (with JAFFE's 30 neutral photos ×8, the only neutral faces amon
 from __future__ import annotations
 
 import argparse
-import datetime
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn import paper  # noqa: E402
 from mffcnn.data.datasets import DatasetSpec  # noqa: E402
-from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.studies.sfew import sfew_protocol  # noqa: E402
 
 
@@ -55,23 +53,14 @@ def main() -> None:
     )
     wall = time.perf_counter() - start
 
-    m = machine_info()
-    flags = " ".join(f"--{s.dataset} {s.root}" for s in sources)
-    cmd = (
-        f"python bench/sfew.py --sfew {args.sfew} {flags}"
-        + (f" --pretrain-epochs {args.pretrain_epochs}" if args.pretrain_epochs != paper.SFEW_PRETRAIN_EPOCHS else "")
-        + (f" --epochs {args.epochs}" if args.epochs != paper.SFEW_FINETUNE_EPOCHS else "")
-        + (" --no-neutral" if args.no_neutral else "")
-        + (" --baseline" if args.baseline else "")
-    )
     pre = r["pretraining"]
     classes = r["class_names"]
     base = r.get("baseline")
-    body = "\n".join(
+    write_section(
+        args.out,
+        "sfew",
+        "SFEW 2.0 after pretraining",
         [
-            "## SFEW 2.0 after pretraining (`python bench/sfew.py`)",
-            "",
-            f"Command: `{cmd}`, {datetime.date.today()}, on {m['cpu']} ({m['cores']} cores, torch {m['torch']}). "
             f"Wall time {wall / 60:.1f} min. Run: `{run_dir}`.",
             "",
             (
@@ -108,10 +97,8 @@ def main() -> None:
             + " | ".join(f"{paper.PER_CLASS['sfew'][c]:.1f}" for c in classes)
             + f" | {paper.ACCURACY['sfew']:.2f} |",
             "",
-        ]
+        ],
     )
-    update_section(args.out, "sfew", body)
-    print(body)
 
 
 if __name__ == "__main__":

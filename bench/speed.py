@@ -22,7 +22,6 @@ bounds, so rerun on a quiet machine before quoting.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import statistics
 import subprocess
@@ -39,13 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
 from mffcnn.data.face import DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
 from mffcnn.model.flops import flops_per_image  # noqa: E402
 from mffcnn.predict import SAMPLE_IMAGE, find_faces, load_model, predict, resolve_model_path  # noqa: E402
-from mffcnn.runs import machine_info  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CORES = os.cpu_count() or 1
@@ -243,7 +241,6 @@ def main() -> None:
     args = ap.parse_args()
     repeats = 3 if args.quick else 15
     load_start = os.getloadavg()
-    info = machine_info()
     threads = sorted({1, CORES})
 
     checkpoint = resolve_model_path(args.model)
@@ -311,9 +308,6 @@ def main() -> None:
         return f"{100 * faces_s * flops / (peaks[n] * 1e9):.1f} %"
 
     lines = [
-        "## Speed (`python bench/speed.py" + (f" --jaffe {args.jaffe}" if args.jaffe else "") + "`)",
-        "",
-        f"{datetime.date.today().isoformat()}, {info['cpu']}, {CORES} cores, torch {info['torch']}, "
         f"onnxruntime {_version('onnxruntime')}, OpenCV {cv2.__version__}; load average {load_start[0]:.1f} at "
         f"the start, {load_end[0]:.1f} at the end"
         + (" (**busy machine: wall times are upper bounds**)" if max(load_start[0], load_end[0]) > 0.5 * CORES else "")
@@ -390,9 +384,7 @@ def main() -> None:
     lines += ["", "Target ≤ 25 ms.", "", "### Start-up (whole process, median)", ""]
     lines += [f"- `{k}`: {v:.2f} s" for k, v in start.items()]
     lines += ["", "Target ≤ 3 s for `mffcnn predict one.jpg`."]
-    body = "\n".join(lines)
-    print(body)
-    update_section(args.out, "speed", body)
+    write_section(args.out, "speed", "Speed", lines)
 
 
 def model_config(checkpoint: Path):

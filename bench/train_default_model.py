@@ -2,7 +2,7 @@
 
     python bench/train_default_model.py ckplus48:../shared/data/ckplus48 \\
         [jaffe:../shared/data/jaffe:augment=false] [sfew:../shared/data/sfew2:split=train] \\
-        [--classes 6|7] [--eval-folds 10] [--cross jaffe:../shared/data/jaffe] \\
+        [--classes 6|7] [--eval-folds 10] [--init CHECKPOINT] [--cross jaffe:../shared/data/jaffe] \\
         [--out mffcnn/weights/default.safetensors] [--bench-out BENCHMARKS.md]
 
 A dataset is NAME:PATH[:key=value,...]: NAME is any loader registered in mffcnn.data.DATASETS and the
@@ -11,7 +11,9 @@ is therefore adding its spec to the command line, once its loader is registered.
 
 What it does, in order:
 1. loads every dataset, maps its class names onto ours (Angry → anger, …) and keeps the chosen classes:
-   the 6 basic expressions, or 7 with neutral;
+   the 6 basic expressions, or 7 with neutral.
+   With --init every model below starts from a pretrained checkpoint (e.g. FER+ Train alone, from
+   bench/ferplus_sweep.py) and fine-tunes on the union: pretrain → fine-tune, the folds included;
 2. estimates the accuracy of this recipe on people it has not seen: subject-independent folds (the
    honest protocol of `mffcnn cv`), all of them or the first --eval-max-folds. Folds are drawn over the
    datasets that know their people; a dataset without person ids (FER+, FER2013: every face its own
@@ -41,9 +43,9 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from jaffe_photos import jaffe_photos, largest_faces, per_class  # noqa: E402
-from markdown import update_section  # noqa: E402
+from markdown import write_section  # noqa: E402
 
-from mffcnn.checkpoint import Checkpoint, save_checkpoint  # noqa: E402
+from mffcnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
 from mffcnn.data import load_dataset  # noqa: E402
 from mffcnn.data.datasets import DatasetSpec, parse_options  # noqa: E402
 from mffcnn.data.face import PREDICT_DETECTOR, DetectorSettings, detect_faces  # noqa: E402
@@ -55,6 +57,7 @@ from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.folds import make_folds, run_fold  # noqa: E402
 from mffcnn.train.loop import Training, fit, predict_proba  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
+from mffcnn.train.warm_start import check_people, initialiser, trained_on  # noqa: E402
 
 # The terms under which each dataset may be used. The bundled weights are derived from them.
 LICENCES = {
@@ -212,6 +215,12 @@ def main() -> None:
     ap.add_argument("--recipe", choices=list(RECIPES), default=DEFAULT_RECIPE)
     ap.add_argument("--set", default="", dest="recipe_set", help="recipe changes as key=value,… (default: none)")
     ap.add_argument("--epochs", type=int, help="default: the recipe's for the first dataset (25 for CK+)")
+    ap.add_argument(
+        "--init",
+        metavar="CHECKPOINT",
+        help="start every model (each fold's and the final one) from this checkpoint's weights: pretrain → "
+        "fine-tune (mffcnn.train.warm_start); it must not have been trained on the lab sets' people",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-folds", type=int, default=10, help="subject-independent folds for the estimate (0: none)")
     ap.add_argument("--eval-max-folds", type=int, help="run only the first N folds (a quicker estimate)")
@@ -265,13 +274,23 @@ def main() -> None:
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(classes)))
     x = data.preprocessing.faces(data.images)
     y = torch.from_numpy(data.training_targets())  # FER+'s vote distributions where it is in the union
+    init, warm, pretrained_on = None, None, []
+    if args.init:  # every lab set's people are tested in the folds: the checkpoint must not have seen them
+        pretrained = load_checkpoint(args.init)
+        for _, fs in sets:
+            if fs.name not in NO_PERSON_IDS:
+                check_people(pretrained, fs.name, source=args.init)
+        pretrained_on = sorted(trained_on(pretrained.info))
+        init, warm = initialiser(args.init, cfg, classes)
+        print(warm.line(), file=sys.stderr)
 
     estimate = None
     if args.eval_folds:
         folds = lab_folds(data, args.eval_folds, args.seed)[: args.eval_max_folds or None]
         preds, truth, accs = [], [], []
         for k, (tr, te) in enumerate(folds, start=1):
-            r = run_fold(data, x, k, tr, te, Training(model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed))
+            training = Training(model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
+            r = run_fold(data, x, k, tr, te, training, init=init)
             accs.append(r.accuracy)
             preds += r.y_pred
             truth += data.labels[te].tolist()
@@ -294,7 +313,11 @@ def main() -> None:
     t0 = time.perf_counter()
     training = Training(model_config=cfg, recipe=recipe, epochs=epochs, seed=args.seed)
     model = fit(
-        x, y, training, on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr)
+        x,
+        y,
+        training,
+        init=init,
+        on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr),
     )
     train_seconds = time.perf_counter() - t0
     train_acc = float((predict_proba(model, x).argmax(1) == data.labels).mean())
@@ -319,6 +342,8 @@ def main() -> None:
         "recipe": recipe.to_dict(),
         "epochs": epochs,
         "seed": args.seed,
+        "init": warm.to_dict() if warm else None,
+        "pretrained_on": pretrained_on,
         "scores": {"train_accuracy": train_acc, "subject_cv": estimate, "held_out": valids},
         "crop_calibration": calibration,
         "licence": "The weights are derived from the datasets listed in trained_on, whose terms allow research "
@@ -336,14 +361,12 @@ def main() -> None:
         save_checkpoint(out, Checkpoint(model=model, class_names=classes, preprocessing=preprocessing, info=info))
 
     lines = [
-        f"## Bundled model (`{info['command']}`)",
-        "",
-        f"{info['date']}, {info['machine']['cpu']} ({info['machine']['cores']} cores), "
         f"{time.perf_counter() - start:.0f} s in all.",
         "",
         "- trained on: "
         + "; ".join(f"{p['spec'].split(':')[0]} ({p['images']} faces)" for p in parts)
-        + f"; classes: {', '.join(classes)}; recipe {recipe.name}, {epochs} epochs, seed {args.seed}",
+        + f"; classes: {', '.join(classes)}; recipe {recipe.name}, {epochs} epochs, seed {args.seed}"
+        + (f"; started from {args.init} ({warm.line().split(': ', 1)[1]})" if warm else ""),
         f"- training accuracy {100 * train_acc:.2f} %; file {out} ({out.stat().st_size / 1e6:.1f} MB)",
         f"- crop: {calibration}",
     ]
@@ -370,10 +393,10 @@ def main() -> None:
                     f"Viola-Jones), {tag}: {100 * r['accuracy']:.2f} % of {r['n']}; per class: "
                     + ", ".join(f"{k} {100 * v:.1f}" for k, v in r["per_class"].items())
                 )
-    body = "\n".join(lines)
-    print(body)
     if args.bench_out:
-        update_section(args.bench_out, "default_model", body)
+        write_section(args.bench_out, "default_model", "Bundled model", lines)
+    else:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ def test_killed_train_run_resumes_to_the_uninterrupted_result(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not state.exists()
     info = json.loads((tmp_path / "run/train/exp/options.json").read_text())
-    assert info["epochs"] == 6
+    assert info["epochs"] == 40
 
 
 def test_cosine_schedule_and_warm_up():
