@@ -87,7 +87,16 @@ def main() -> None:
     except Exception as e:  # the Keras path is optional; say why it did not run
         speed["keras_error"] = f"{type(e).__name__}: {e}"[:300]
 
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(*names: str) -> str | None:
+        """The version of the first of these distributions that is installed (TensorFlow ships as several)."""
+        for name in names:
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                continue
+        return None
 
     out = {
         "class_names": names,
@@ -95,7 +104,10 @@ def main() -> None:
         "import_s": import_s,
         "init_s": init_s,
         "speed": speed,
-        "versions": {p: version(p) for p in ("fer", "tensorflow")},
+        "versions": {
+            "fer": installed("fer"),
+            "tensorflow": installed("tensorflow", "tensorflow-cpu", "tflite-runtime"),
+        },
     }
     with open(dst, "w") as f:
         json.dump(out, f)

@@ -90,3 +90,7 @@ def main() -> None:
     if tmp:
         tmp.cleanup()
     write_section(args.out, "prepare_real", "`mffcnn prepare` on the real datasets", sections)
+
+
+if __name__ == "__main__":
+    main()

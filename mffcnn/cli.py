@@ -68,13 +68,15 @@ def _option_strings(parser: argparse.ArgumentParser) -> list[str]:
     return sorted(set(found))
 
 
-def build_parser() -> Parser:
+def build_parser(mode: str | None = None) -> Parser:
+    """The parser of every mode, or of `mode` alone: registering a mode imports its command module, and some
+    import torch, matplotlib or the dataset loaders, so `mffcnn predict` registers only predict (start-up)."""
     from mffcnn import __version__
 
     parser = Parser(prog="mffcnn", description="MFF-CNN facial expression recognition (Zou, Zhang & Lee 2021)")
     parser.add_argument("--version", action="version", version=f"mffcnn {__version__}")
     sub = parser.add_subparsers(dest="mode", metavar="MODE", parser_class=Parser)
-    for name in COMMANDS:
+    for name in [mode] if mode in COMMANDS else COMMANDS:
         importlib.import_module(f"mffcnn.commands.{name}").register(sub)
     return parser
 
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
     if words and words[0] in SERVING_MODES:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    parser = build_parser()
+    parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

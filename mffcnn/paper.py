@@ -14,6 +14,7 @@ EXPRESSIONS7 = ["anger", "disgust", "fear", "happy", "neutral", "sadness", "surp
 INPUT_SIZE = 60  # "The facial region was resized to 60×60"
 MID_UNITS = 256  # §3.1: "An extra fully-connected layer with 256 units"
 NUM_PATCHES = 16  # N, §3.2
+PATCH_OVERLAP = 0.5  # §3.2, eq. 2: neighbouring patches share half their side (S·(√N+1) = 2L gives S = 24)
 PATCH_MAPS = 32  # K, §3.2: feature maps per patch
 NUM_SELECTED = 384  # M, §3.2: feature vectors kept of N·K = 512
 LOSS_WEIGHTS = (1.0, 1.0, 0.1)  # λ1, λ2, λ3, eq. 5

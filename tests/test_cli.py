@@ -66,3 +66,16 @@ def test_wrong_layout_as_a_real_process(tmp_path):
         "folders anger/, disgust/, fear/, happy/, sadness/, surprise/ holding "
         "S<subject>_<sequence>_<frame>.png"
     )
+
+
+def test_predict_registers_only_itself_and_loads_no_training_or_plotting_code():
+    """`mffcnn predict` starts fast: the other modes' modules (datasets, matplotlib, scikit-learn, the server)
+    are not imported to build its parser; `mffcnn --help` still lists every mode."""
+    code = (
+        "import sys; from mffcnn.cli import build_parser; p = build_parser('predict'); "
+        "print(sorted(m for m in ('matplotlib', 'sklearn', 'fastapi', 'mffcnn.data.datasets') if m in sys.modules)); "
+        "print(sorted(build_parser(None)._subparsers._group_actions[0].choices))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "[]"
+    assert "predict" in out[1] and "cv" in out[1] and "serve" in out[1]

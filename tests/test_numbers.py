@@ -21,6 +21,11 @@ NOT_MEASURED = {
     "3.11": "the Python version the project needs",
     "7.5": "receptive-field arithmetic of the architecture (docs/insight.md), not a measurement",
     "17.5": "receptive-field arithmetic of the architecture (docs/insight.md), not a measurement",
+    "9.5": "receptive-field arithmetic of the architecture (docs/insight.md), not a measurement",
+    "0.03": "an example value of --min-face (docs/predict.md), not a measurement",
+    "2.10": "the PyTorch version that deprecates TorchScript (docs/predict.md)",
+    "35,887": "FER2013's size as its authors publish it (docs/datasets.md), not a measurement",
+    "300,000": "the number of faces bench/scale.py is told to time (docs/training.md), an input, not a result",
 }
 
 
