@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from markdown import write_section  # noqa: E402
+from pytest_run import run_pytest  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 FILES = ["tests/test_fuzz_images.py", "tests/test_fuzz_predict.py"]
 # --hypothesis-show-statistics prints "tests/x.py::test_y:", then "- 150 passing, 0 failing, and 2 invalid test cases"
 TEST = re.compile(r"^(tests/\S+::\S+):$")
@@ -35,15 +33,9 @@ def main() -> None:
     args = ap.parse_args()
 
     env = {**os.environ, "MFFCNN_FUZZ_EXAMPLES": str(args.examples), "HYPOTHESIS_PROFILE": "explore"}
-    start = time.perf_counter()
-    p = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *FILES, "--hypothesis-show-statistics"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - start
+    # One process (-n 0): hypothesis prints its statistics only where the tests run, not from xdist workers.
+    run = run_pytest("-n", "0", *FILES, "--hypothesis-show-statistics", env=env)
+    p, wall = run.proc, run.seconds
     rows, test = [], None
     for line in p.stdout.splitlines():
         if m := TEST.match(line.strip()):
@@ -53,14 +45,12 @@ def main() -> None:
             test = None
     if not rows:
         sys.exit(f"no hypothesis statistics in the pytest output:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
-    summary = re.search(r"\d+ (passed|failed)[^=\n]*", p.stdout)  # pytest's last line, "8 passed in 35.47s"
-    tail = summary.group(0) if summary else "no pytest summary line"
     write_section(
         args.out,
         "fuzz",
         "Fuzzing",
         [
-            f"Wall time {wall / 60:.1f} min. pytest: {tail.strip('= ')}.",
+            f"Wall time {wall / 60:.1f} min. pytest: {run.summary}.",
             "",
             "| property-based test | passing | failing | invalid (filtered by hypothesis) |",
             "|---|---:|---:|---:|",
@@ -72,9 +62,7 @@ def main() -> None:
             "",
         ],
     )
-    if p.returncode != 0:
-        print(p.stdout[-5000:], p.stderr[-2000:], file=sys.stderr)
-        sys.exit(p.returncode)
+    run.exit_if_failed()
 
 
 if __name__ == "__main__":

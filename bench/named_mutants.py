@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from markdown import write_section  # noqa: E402
+from pytest_run import run_pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # name → (file, the line as it is, the line as the mutant has it, the test files to run)
@@ -54,27 +53,7 @@ def run_mutant(name: str, file: str, old: str, new: str, tests: list[str]) -> li
             raise SystemExit(f"{name}: {old!r} is not exactly once in {file}; update MUTANTS")
         target.write_text(text.replace(old, new))
         env = {**os.environ, "PYTHONPATH": tmp}
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-n",
-                "0",
-                "-p",
-                "no:cacheprovider",
-                "-q",
-                "-rf",
-                *tests,
-                "-k",
-                "not killed",
-            ],
-            cwd=tmp,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        return sorted(set(re.findall(r"^FAILED (\S+?)(?: - |$)", proc.stdout, flags=re.M)))
+        return run_pytest("-n", "0", "-q", "-rf", *tests, "-k", "not killed", cwd=Path(tmp), env=env).failed_tests()
 
 
 def main() -> None:
