@@ -268,3 +268,19 @@ def make_ferplus(root: Path) -> Path:
         (folder / "label.csv").write_text("\n".join(lines) + "\n")
         cv2.imwrite(str(folder / "fer0000200.png"), anger)  # no row in label.csv
     return root
+
+
+def make_affectnet(root: Path, *, per_class: int = 2) -> Path:
+    """The AffectNet cut: train|valid/<class>/<name>.jpg, 96×96 grey JPEG loose crops (the face inside a
+    border of background); names image00NNNNN (AffectNet's own) and ffhq_N (the cut's FFHQ additions)."""
+    faces = synthetic_faces(subjects=2, per_class=per_class * 2)
+    neutral = [(cv2.GaussianBlur(f, (0, 0), 2), "neutral") for f, label, _, _ in faces if label == "happy"]
+    n = 0
+    for face, label in [(f, label) for f, label, _, _ in faces] + neutral:
+        split = "train" if n % 2 == 0 else "valid"
+        folder = root / split / label
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"ffhq_{n}.jpg" if n % 4 < 2 else f"image{n:07d}.jpg"
+        cv2.imwrite(str(folder / name), face_photo(face, shape=(96, 96), side=64), [cv2.IMWRITE_JPEG_QUALITY, 95])
+        n += 1
+    return root

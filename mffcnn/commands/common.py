@@ -35,7 +35,13 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
         "--split",
         choices=["train", "val", "valid", "test", "all"],
         help="sfew: train (default), val, all; fer2013: train (default, Training), val (PublicTest), "
-        "test (PrivateTest), all; ferplus: train (default, FER2013Train), valid (= val), test, all",
+        "test (PrivateTest), all; ferplus: train (default, FER2013Train), valid (= val), test, all; "
+        "affectnet: train (default), valid (= val), all",
+    )
+    g.add_argument(
+        "--source",
+        choices=["all", "affectnet", "ffhq"],
+        help="affectnet: every face (default), only AffectNet's own (image*), or only the cut's FFHQ additions (ffhq_*)",
     )
     g.add_argument(
         "--labels",
@@ -97,6 +103,7 @@ def dataset_options_from(args) -> dict:
         "light": args.light,
         "split": args.split,
         "labels": args.labels,
+        "source": args.source,
         "subject_regex": args.subject_regex,
         "subjects": args.subjects,
         "per_class": args.per_class,

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mffcnn.data.preprocess import Faces
+from mffcnn.data.preprocess import Faces, normalise_pixels
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig
 from mffcnn.model.mffcnn import face_weights, soft_targets
@@ -155,6 +155,60 @@ def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor
     return x
 
 
+LOWRES_LEVELS = 4  # sizes of the low-resolution round trip: a few, so a batch takes a few resizes, not one a face
+
+
+def photometric_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """(n, 5) uniform numbers per training sample and epoch: gamma, blur, noise strength, low-res side, noise
+    seed. A stream of their own, so recipes without photometric jitter draw exactly what they drew before."""
+    return torch.rand(n, 5, generator=_generator(seed, epoch, 2))
+
+
+def photometric(pixels: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor:
+    """The recipe's photometric jitter of a (B, 1, H, W) batch of grey levels 0–255 (before normalisation);
+    draws (B, 5) in [0, 1) from photometric_draws. Each face gets its own strength of each change."""
+    b, _, h, w = pixels.shape
+    x = pixels
+    if recipe.gamma:
+        exponent = torch.exp((draws[:, 0] * 2 - 1) * math.log1p(recipe.gamma))[:, None, None, None]
+        x = 255.0 * (x / 255.0).clamp(min=0) ** exponent
+    if recipe.lowres < 1:  # down to one of 4 sides from H to lowres·H, back up bilinearly: a small source enlarged
+        level = (draws[:, 3] * LOWRES_LEVELS).long().clamp(max=LOWRES_LEVELS - 1)
+        out = x.clone()
+        for lv in level.unique().tolist():
+            s = max(4, round(h * (1 - (1 - recipe.lowres) * lv / (LOWRES_LEVELS - 1))))
+            if s >= h:
+                continue
+            pick = level == lv
+            small = F.interpolate(x[pick], size=(s, s * w // h), mode="area")
+            out[pick] = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+        x = out
+    if recipe.blur:  # a separable Gaussian per face, σ in [0, blur] (σ → 0: the face unchanged)
+        radius = max(1, math.ceil(2 * recipe.blur))
+        t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+        sigma = (draws[:, 1] * recipe.blur).clamp(min=1e-3).to(x.dtype)[:, None]
+        k = torch.exp(-0.5 * (t[None] / sigma) ** 2)
+        k = k / k.sum(1, keepdim=True)  # (B, 2r+1)
+        y = F.pad(x.reshape(1, b, h, w), (radius, radius, radius, radius), mode="replicate")
+        y = F.conv2d(y, k[:, None, None, :], groups=b)
+        x = F.conv2d(y, k[:, None, :, None], groups=b).reshape(b, 1, h, w)
+    if recipe.noise:
+        # Each face's noise comes from its own draw, so a face gets the same noise whichever rank takes it.
+        seeds = (draws[:, 4].double() * 2**53).long().tolist()
+        noise = torch.stack([torch.randn((1, h, w), generator=torch.Generator().manual_seed(s)) for s in seeds])
+        x = x + (draws[:, 2] * recipe.noise)[:, None, None, None] * noise.to(x.dtype)
+    return x.clamp(0, 255)
+
+
+def training_inputs(x: Inputs, index: torch.Tensor, pdraws: torch.Tensor, recipe: Recipe) -> torch.Tensor:
+    """(B, 1, S, S) network input of the training faces at `index`, with the recipe's photometric jitter."""
+    if not recipe.photometric:
+        return inputs(x, index)
+    if not isinstance(x, Faces):
+        raise MffcnnError("photometric jitter needs the faces' grey levels (Faces), not normalised input")
+    return normalise_pixels(photometric(x.pixels[index].float().unsqueeze(1), pdraws, recipe), x.normalisation)
+
+
 class _LossOf(nn.Module):
     """The model and its loss as one module, so DDP sees the whole training step in forward()."""
 
@@ -210,6 +264,7 @@ def train_one_epoch(
     recipe, seed, dist, amp = training.recipe, training.seed, training.dist, training.amp
     step.train()
     draws = jitter_draws(len(y), seed, epoch)
+    pdraws = photometric_draws(len(y), seed, epoch) if recipe.photometric else None
     device = next(step.parameters()).device
     loss_of = step.module if isinstance(step, nn.parallel.DistributedDataParallel) else step
 
@@ -219,7 +274,8 @@ def train_one_epoch(
     total = torch.zeros(2, dtype=torch.float64)  # (sum of losses, samples) over all ranks
     for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch, sample_weights)):
         mine = batch[dist.rank :: dist.world]  # this rank's share of the global batch
-        xb = jitter(inputs(x, mine), draws[mine], recipe).to(device, memory_format=torch.channels_last)
+        xb = training_inputs(x, mine, pdraws[mine] if pdraws is not None else None, recipe)
+        xb = jitter(xb, draws[mine], recipe).to(device, memory_format=torch.channels_last)
         yb = y[mine].to(device, non_blocking=True)
         with autocast():
             loss = step(xb, yb)
@@ -288,13 +344,17 @@ def fit(
     state_path: str | Path | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     init: MFFCNN | Callable[[], MFFCNN] | None = None,
+    sample_weights: torch.Tensor | None = None,
 ) -> MFFCNN:
     """Train a fresh MFF-CNN on (x, y) as `training` says (or go on training `init`, or the model it makes:
     fine-tuning, §4.6); same seed, same model. x: Faces (uint8, normalised per batch) or normalised input;
     y: (n,) labels or (n, C) soft targets.
 
     With state_path, the training state is saved after every epoch and a run that finds one
-    continues from it. Under torchrun (dist.active) the model is wrapped in DDP."""
+    continues from it. Under torchrun (dist.active) the model is wrapped in DDP.
+
+    sample_weights (n,): each face is drawn in proportion to it (with replacement, n draws an epoch), e.g. to
+    give every source of a union the same share; multiplied with the recipe's class-balanced sampling."""
     recipe, epochs, dist = training.recipe, training.epochs, training.dist
     keep_freed_memory()
     seed_everything(training.seed)
@@ -312,9 +372,9 @@ def fit(
         start = load_state(state_path, model, optimizer)
     num_classes = model.cfg.num_classes
     hard = y if y.ndim == 1 else y.argmax(1)
-    sample_weights = None
     if recipe.sampling_power:  # class-balanced sampling: each face drawn ∝ its class's frequency^-power
-        sample_weights = class_weights(y, num_classes, recipe.sampling_power)[hard]
+        by_class = class_weights(y, num_classes, recipe.sampling_power)[hard]
+        sample_weights = by_class if sample_weights is None else sample_weights * by_class
     step: nn.Module = _LossOf(
         model,
         class_weights=class_weights(y, num_classes, recipe.class_weight_power),

@@ -64,10 +64,27 @@ class Recipe:
     class_weight_power: float = 0.0
     sampling_power: float = 0.0
     label_smoothing: float = 0.0
+    # Photometric jitter of the training faces' pixels, before normalisation (not in the paper; for training
+    # on many sources at once: FER+ is grey 48×48 web crops, AffectNet grey 96×96 JPEGs, the labs studio
+    # photos). Per face and epoch, a random strength in [0, 1] of each: gamma (the exponent drawn from
+    # [1/(1+gamma), 1+gamma]), Gaussian blur (σ up to `blur` pixels), Gaussian noise (σ up to `noise` grey
+    # levels) and a round trip through a smaller image (down to `lowres` × the side, as a 48×48 source
+    # enlarged). Brightness and contrast are left out on purpose: the per-face standardisation
+    # (mffcnn.data.preprocess) removes any linear change of the grey levels, so jitter of them would be a no-op.
+    gamma: float = 0.0
+    blur: float = 0.0
+    noise: float = 0.0
+    lowres: float = 1.0
+
+    @property
+    def photometric(self) -> bool:
+        return bool(self.gamma or self.blur or self.noise or self.lowres < 1)
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if not 0 < self.lowres <= 1:
+            raise ValueError("lowres must be in (0, 1]: the smallest side of the round trip, as a fraction")
 
     def lr_at(self, epoch: int, epochs: int | None = None) -> float:
         """Eq. 6: η = η0 · 0.93^⌊i/3⌋, epochs counted from 0 (times the warm-up ramp, if any); with the

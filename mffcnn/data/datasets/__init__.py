@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mffcnn.data.datasets import ckplus, ckplus48, fer2013, ferplus, folder, jaffe, oulu, sfew, synthetic
+from mffcnn.data.datasets import affectnet, ckplus, ckplus48, fer2013, ferplus, folder, jaffe, oulu, sfew, synthetic
 from mffcnn.data.faceset import FaceSet
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
@@ -28,6 +28,7 @@ DATASETS = {
     "sfew": sfew.load,
     "fer2013": fer2013.load,
     "ferplus": ferplus.load,
+    "affectnet": affectnet.load,
     "folder": folder.load,
 }
 
