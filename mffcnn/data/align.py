@@ -10,8 +10,9 @@ used at training and at prediction alike. The crop is a similarity transform of 
 - position: the midpoint of the eyes goes to (size/2, eye_y × size).
 
 The defaults frame a face as the paper's Viola-Jones box does (margin 0): on the 213 JAFFE photos the
-cascade's box is 2.70 eye distances wide with the eyes 0.26 eye distances above its centre, i.e. the eye distance
-is 0.37 of the crop's side and the eye line at 0.40 of its height (bench/face_detectors.py measures it).
+cascade's box is 2.634 eye distances wide with the eyes 0.264 eye distances above its centre, i.e. the eye
+distance is 0.38 of the crop's side and the eye line at 0.40 of its height (bench/face_detectors.py measures
+it and writes it to BENCHMARKS.md).
 
 A face without landmarks (the Haar cascade's, or the whole image when no face is found) gets the landmarks an
 upright face has in its box on average (`landmarks_from_box`): its aligned crop is its box crop.
@@ -27,13 +28,13 @@ import numpy as np
 from mffcnn.data.face import Box
 
 ALIGNS = ("box", "eyes")
-EYE_DISTANCE = 0.37  # of the crop's side
+EYE_DISTANCE = 0.38  # of the crop's side
 EYE_Y = 0.40  # the eye line's height, of the crop's side
-EYE_MOUTH_RATIO = 1.04  # eye midpoint to mouth over the eye distance (median, JAFFE, BlazeFace landmarks)
+EYE_MOUTH_RATIO = 1.043  # eye midpoint to mouth over the eye distance (median, JAFFE, BlazeFace landmarks)
 # Where an upright face's eyes are in its Viola-Jones box (JAFFE medians): the box is BOX_SIDE_EYES eye
 # distances wide, its centre BOX_CENTRE_BELOW_EYES eye distances below the eyes' midpoint.
-BOX_SIDE_EYES = 2.70
-BOX_CENTRE_BELOW_EYES = 0.26
+BOX_SIDE_EYES = 2.634
+BOX_CENTRE_BELOW_EYES = 0.264
 
 
 def landmarks_from_box(box: Box) -> np.ndarray:

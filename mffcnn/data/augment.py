@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from mffcnn.data.face import Box
 from mffcnn.data.detectors import Face
+from mffcnn.data.face import Box
 from mffcnn.data.preprocess import Preprocessing
 
 

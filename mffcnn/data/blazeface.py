@@ -14,8 +14,9 @@ How an image of any size and shape is read (the networks see 128×128 or 192×19
 letterboxed to a square, finds the large faces; then square tiles of the shorter side, overlapping, cover
 wide images (a 1920×1080 frame is two 1080 px squares), and tiles small enough that the smallest face asked for
 keeps `MIN_FACE_INPUT_PX` pixels at the network's input find the small ones. Detections of every pass are
-merged by MediaPipe's weighted non-maximum suppression. When nothing is found in the upright image, the image
-turned by ±`RETRY_ANGLE`° is tried (BlazeFace misses faces turned past about 30° in plane).
+merged by MediaPipe's weighted non-maximum suppression. With `retry_rotated`, when nothing is found in the
+upright image, the image turned by ±`RETRY_ANGLE`° is tried (for faces turned past what BlazeFace finds
+upright, about 45° in plane).
 """
 
 from __future__ import annotations
@@ -47,14 +48,19 @@ class BlazeFaceSettings:
     """How BlazeFace is run. min_size: the smallest face looked for, a fraction of the shorter image side
     (tiles are cut so that it keeps MIN_FACE_INPUT_PX at the network's input; the cost grows with the number of
     tiles; past max_tiles the tiles grow and the smallest face with them). score: the lowest face
-    probability kept (MediaPipe's 0.5). retry_rotated: try the image turned by ±RETRY_ANGLE° when nothing is
+    probability kept. retry_rotated: try the image turned by ±RETRY_ANGLE° when nothing is
     found upright. model: "short", MediaPipe's short-range model (128 px input), the one shipped."""
 
     model: str = "short"
     min_size: float = 0.1
-    score: float = 0.5
-    retry_rotated: bool = True
-    max_tiles: int = 64
+    # 0.6, not MediaPipe's 0.5: the false detections in bench/face_scenes.py's smooth-noise canvases score
+    # 0.50–0.57 and its faces 0.64 and up; on AffectNet valid it keeps all but a few tenths of a percent of the
+    # faces found at 0.5 (bench/face_detectors.py).
+    score: float = 0.6
+    # Off by default: upright BlazeFace already finds faces turned ±45° in plane (bench/face_detectors.py), and
+    # the retry triples the time of every frame without a face (a webcam pointed at an empty room).
+    retry_rotated: bool = False
+    max_tiles: int = 160
 
     def __post_init__(self) -> None:
         if self.model not in _MODELS:
@@ -67,8 +73,15 @@ class BlazeFaceSettings:
 
 
 # The smallest face, in pixels at the network's input, that is found reliably (bench/face_detectors.py
-# measures the rate by size: the short-range model finds every face from 18 px of its 128 on).
-MIN_FACE_INPUT_PX = {"short": 20.0}
+# measures the smallest face found: about 21 px of its 128).
+MIN_FACE_INPUT_PX = {"short": 21.0}
+OVERLAP_FACES = 1.2  # tiles overlap by this many of the largest face the level above misses
+KEEP_FACES = 1.5  # a tile keeps faces up to this many of the smallest face the level above finds
+
+
+# Faces smaller than this many image pixels are not looked for, whatever min_size says: enlarged past the
+# network's 18–20 px they are blurs (the cascade's own window is 20 px too). So a 96×96 face crop is one run.
+MIN_FACE_PX = 20
 
 
 @dataclass(frozen=True)
@@ -137,28 +150,37 @@ def _run(square: np.ndarray, model: str, score: float) -> tuple[np.ndarray, np.n
     return raw, 1 / (1 + np.exp(-logits[keep]))
 
 
-def _windows(h: int, w: int, min_size: float, model: str, max_tiles: int) -> list[tuple[int, int, int]]:
-    """(x, y, side) of the square windows to look in: the whole image, letterboxed (side = the longer side),
-    which finds faces from MIN_FACE_INPUT_PX / input of its side up; then, when the smallest face asked for is
-    smaller than that, overlapping tiles small enough for it (a wide image gets them too: a 1024×512 canvas
-    letterboxed to 128 px leaves a 98 px face 12 px)."""
+def _windows(h: int, w: int, min_size: float, model: str, max_tiles: int) -> list[tuple[int, int, int, float]]:
+    """(x, y, side, largest) of the square windows to look in, a pyramid: the whole image letterboxed (side = the longer
+    side); squares of the shorter side along a wide image; then ever smaller overlapping tiles, down to tiles in
+    which the smallest face asked for keeps MIN_FACE_INPUT_PX pixels at the network's input (a 1024×512 canvas
+    letterboxed to 128 px leaves a 98 px face 12 px). A window finds faces from MIN_FACE_INPUT_PX / input of
+    its side up, so the tiles of each level overlap by OVERLAP_FACES × the smallest face the level above finds:
+    every face it misses lies whole, with some surroundings, inside one tile. A tile keeps only faces up to
+    KEEP_FACES × that size (`largest`): larger ones are the level above's to find, and what a tile sees as a
+    face filling most of it is mostly texture (false alarms scoring up to 0.62 on smooth noise)."""
     short, long_ = min(h, w), max(h, w)
-    wins = [(0, 0, long_)]
     side_in = _MODELS[model][1]
-    face_px = min_size * short
-    whole_min = MIN_FACE_INPUT_PX[model] / side_in * long_  # the smallest face the whole image shows
-    if face_px >= whole_min:
-        return wins
-    tile = max(8, min(short, int(face_px * side_in / MIN_FACE_INPUT_PX[model])))
-    # neighbours overlap by the largest face the whole image misses, with some context (BlazeFace sees a face
-    # in its surroundings), so every face too small for the whole image lies inside one tile
-    overlap = min(1.3 * whole_min, tile / 2)
-    corners = _grid(w, h, tile, overlap)
-    if len(corners) > max_tiles:  # keep the time bounded: fewer, larger tiles (the smallest faces are lost)
-        tile = max(tile, int(math.sqrt(w * h / max_tiles)) + 1)
-        corners = _grid(w, h, min(tile, short), min(1.3 * whole_min, tile / 2))
-        tile = min(tile, short)
-    return wins + [(x, y, tile) for x, y in corners]
+    reach = MIN_FACE_INPUT_PX[model] / side_in  # smallest face a window finds, of its side
+    face_px = max(min_size * short, MIN_FACE_PX)
+    sides = [long_]
+    if long_ > 1.15 * short:
+        sides.append(short)
+    smallest = min(short, int(face_px / reach))
+    while smallest < 0.87 * sides[-1]:
+        # a level may shrink so far only that its overlap stays within half its side
+        sides.append(max(smallest, int(2 * OVERLAP_FACES * reach * sides[-1]) + 1))
+    wins = [(0, 0, long_, math.inf)]
+    for above, side in zip(sides, sides[1:]):
+        corners = _grid(w, h, side, OVERLAP_FACES * reach * above)
+        # keep the time bounded: past max_tiles windows the tiles grow (the smallest face found with them)
+        while len(wins) + len(corners) > max_tiles + 1 and side < above:
+            side = min(above, int(side * 1.15) + 1)
+            corners = _grid(w, h, side, OVERLAP_FACES * reach * above)
+        if len(wins) + len(corners) > max_tiles + 1:
+            break
+        wins += [(x, y, side, KEEP_FACES * reach * above) for x, y in corners]
+    return wins
 
 
 def _grid(w: int, h: int, side: int, overlap: float) -> list[tuple[int, int]]:
@@ -190,13 +212,14 @@ def _detect_upright(grey: np.ndarray, settings: BlazeFaceSettings) -> list[Detec
     if min(h, w) < 8:
         return []
     dets, scores = [], []
-    for x0, y0, side in _windows(h, w, settings.min_size, settings.model, settings.max_tiles):
+    for x0, y0, side, largest in _windows(h, w, settings.min_size, settings.model, settings.max_tiles):
         square = grey[y0 : y0 + side, x0 : x0 + side]
         sh, sw = square.shape
         if (sh, sw) != (side, side):  # letterbox: pad right and bottom (the whole image, or a tile at the edge)
             square = cv2.copyMakeBorder(square, 0, side - sh, 0, side - sw, cv2.BORDER_CONSTANT, value=0)
         d, s = _run(square, settings.model, settings.score)
-        d = d * side
+        keep = np.maximum(d[:, 2], d[:, 3]) * side <= largest
+        d, s = d[keep] * side, s[keep]
         d[:, 0::2] += x0
         d[:, 1::2] += y0
         d[:, 2] -= x0  # w and h are sizes, not positions

@@ -23,7 +23,7 @@ Settings = DetectorSettings | BlazeFaceSettings
 # BlazeFace's box → the Viola-Jones box of the same face: (side factor, centre shift x, centre shift y), the
 # shifts in BlazeFace box sides. Medians over the 213 JAFFE photos, where both find every face
 # (bench/face_detectors.py measures them and writes them to BENCHMARKS.md).
-HAAR_BOX_FROM_BLAZEFACE = (1.173, -0.018, -0.130)
+HAAR_BOX_FROM_BLAZEFACE = (1.140, -0.008, -0.123)
 
 # A loose face crop (a dataset's 96×96 or 48×48 face) is looked at with this much border added on every side
 # (a fraction of its side, the border replicated): BlazeFace finds faces up to about 0.85 of its input, and
