@@ -90,13 +90,26 @@ def main() -> None:
             "",
             "What changed between before and after: the Patch Branch's CNN runs once on the whole face and its 16 patch "
             "windows are cut from the result (the same numbers, half the convolution work; mffcnn/model/patch_branch.py), "
-            "convolutions run in channels_last memory layout, and later the FER+ speed work (bench/ferplus_speed.py). On "
-            "a 2-core machine torchrun's two processes share the two cores one process already uses with two threads; "
-            "they pay for gradient all-reduce (DDP) or for holding two models and datasets (folds). Accuracies differ "
+            "convolutions run in channels_last memory layout, and later the FER+ speed work (bench/ferplus_speed.py). "
+            f"{cores_note()} They pay for gradient all-reduce (DDP) or for holding two models and datasets (folds). "
+            "Accuracies differ "
             "between rows by floating-point summation order (two processes run one thread each, and oneDNN adds in "
             "another order with another thread count; before/after, also by the changed randomness of batch order).",
         ],
     )
+
+
+def cores_note() -> str:
+    """What torchrun's two processes can gain here, from this machine's cores and one process's threads."""
+    import torch
+
+    cores, threads = os.cpu_count() or 1, torch.get_num_threads()
+    if threads >= cores:
+        return (
+            f"This machine has {cores} cores and one process already uses them all ({threads} threads): torchrun's "
+            "two processes share the same cores and cannot add compute."
+        )
+    return f"This machine has {cores} cores and one process uses {threads} threads: two processes can use more."
 
 
 if __name__ == "__main__":

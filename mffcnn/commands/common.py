@@ -68,7 +68,7 @@ def add_folds_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_face_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("face cropping (Viola-Jones, §4.1)")
+    g = p.add_argument_group("face cropping (Viola-Jones, §4.1, or BlazeFace with alignment)")
     g.add_argument(
         "--detect-face",
         **SWITCH,
@@ -80,6 +80,18 @@ def add_face_args(p: argparse.ArgumentParser) -> None:
         "--no-face",
         choices=["skip", "whole"],
         help="when no face is found: skip the image (default; counted) or use the whole image",
+    )
+    g.add_argument(
+        "--detector",
+        choices=["haar", "blazeface"],
+        help="the face detector: haar (Viola-Jones, the paper's; every dataset's default) or blazeface "
+        "(landmarks; what a trained model uses in predict unless this says otherwise)",
+    )
+    g.add_argument(
+        "--align",
+        choices=["box", "eyes"],
+        help="the crop: box (the detector's box, axis-aligned; default) or eyes (eyes level, scaled by the "
+        "face's size; with face detection off each image is a loose face crop, aligned inside)",
     )
     g = p.add_argument_group("dataset cache")
     g.add_argument(
@@ -117,6 +129,8 @@ def face_options(args) -> dict:
         "detect_face": args.detect_face,
         "margin": args.margin,
         "no_face": args.no_face,
+        "face_detector": args.detector,
+        "align": args.align,
         "cache": False if args.no_cache else args.cache_dir,
     }
 

@@ -35,9 +35,13 @@ def run(args) -> int:
     if not args.quiet:
         print(faceset.summary.table())
         p = faceset.preprocessing
+        finder = "Viola-Jones" if p.face_detector == "haar" else "BlazeFace"
+        crop = "eyes aligned" if p.align == "eyes" else f"margin {p.margin:g}"
         face = (
-            f"Viola-Jones face crop (margin {p.margin:g}, no face: {p.no_face})"
+            f"{finder} face crop ({crop}, no face: {p.no_face})"
             if p.detect_face
+            else f"loose face crops, {finder} eyes aligned inside (no face found: whole image)"
+            if p.align == "eyes"
             else "whole image (no face detection)"
         )
         print(f"preprocessing: {face}, {p.size}×{p.size} grey")

@@ -13,7 +13,7 @@ DEFAULT_PORT = 8000
 
 
 def register(sub) -> None:
-    from mffcnn.commands.predict import add_max_megapixels
+    from mffcnn.commands.predict import add_detector_arg, add_max_megapixels
     from mffcnn.serve.limits import BODY_SECONDS, MAX_BODY_BYTES, MAX_CONCURRENT, MAX_FILES, MB
 
     p = sub.add_parser(
@@ -37,6 +37,7 @@ def register(sub) -> None:
         help=f"largest request body (default: {MAX_BODY_BYTES / MB:g}); larger: 413",
     )
     add_max_megapixels(p, "most pixels the images of one request may decode to, read from their headers; more: 413")
+    add_detector_arg(p)
     p.add_argument(
         "--max-files",
         type=int,
@@ -87,7 +88,7 @@ def run(args) -> int:
         max_concurrent=args.max_concurrent,
         body_seconds=args.body_timeout,
     )
-    app = create_app(args.model, limits=limits, threads=args.threads)
+    app = create_app(args.model, limits=limits, threads=args.threads, detector=args.detector)
     print(f"mffcnn serve: http://{args.host}:{args.port}/ (the page), /docs (the API); Ctrl-C stops", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from mffcnn.data.detectors import Face
 from mffcnn.data.face import Box
 from mffcnn.data.preprocess import Preprocessing
 
@@ -53,10 +54,13 @@ PAPER = Augmentation()  # §4.1: 8 versions
 
 
 def augmented_crops(
-    grey: np.ndarray, box: Box | None, preprocessing: Preprocessing, augmentation: Augmentation
+    grey: np.ndarray, face: Face | Box | None, preprocessing: Preprocessing, augmentation: Augmentation
 ) -> list[tuple[str, np.ndarray]]:
-    """(tag, size×size face) for every version of one photo: "" (the original), "flip", "rot+5", …"""
-    original = preprocessing.crop_at(grey, box)
+    """(tag, size×size face) for every version of one photo: "" (the original), "flip", "rot+5", …
+    The rotated versions are cut at the upright face's place (its box, or its landmarks for aligned crops),
+    so the turn stays in the crop."""
+    original = preprocessing.crop_at(grey, face)
+    box = face.box if isinstance(face, Face) else face
     views = [("", original)]
     if augmentation.flip:
         views.append(("flip", np.ascontiguousarray(original[:, ::-1])))
@@ -65,5 +69,5 @@ def augmented_crops(
     for angle in augmentation.angles:
         m = cv2.getRotationMatrix2D(centre, angle, 1.0)
         rotated = cv2.warpAffine(grey, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        views.append((f"rot{angle:+g}", preprocessing.crop_at(rotated, box)))
+        views.append((f"rot{angle:+g}", preprocessing.crop_at(rotated, face)))
     return views

@@ -186,11 +186,11 @@ def build_faceset(
             if grey.std() < BLANK_STD:
                 summary.skip(r.label, "blank image", f"{r.path}: blank image (one flat colour, no face); skipped")
                 continue
-            box, found = preprocessing.find_face(grey)
+            where, found = preprocessing.find_face(grey)
             if augmentation is None:
-                views = [("", preprocessing.crop_at(grey, box))]
+                views = [("", preprocessing.crop_at(grey, where))]
             else:
-                views = augmented_crops(grey, box, preprocessing, augmentation)
+                views = augmented_crops(grey, where, preprocessing, augmentation)
         except NoFaceError:
             summary.skip(r.label, "no face found", f"{r.path}: no face found; skipped")
             continue

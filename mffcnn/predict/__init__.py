@@ -7,9 +7,10 @@
         for face in r.faces:
             print(r.file, r.frame, face.box, face.label, face.score)
 
-How a face is found. As in training (§4.1), Viola-Jones (OpenCV's Haar cascade) finds faces and each is
-cropped, grey, resized to 60×60 exactly as the model's training data was: the detector settings and crop
-margin come from the checkpoint's Preprocessing (faces.py). `predict` always detects, also for models trained
+How a face is found. BlazeFace (MediaPipe's detector with six landmarks; `detector=`/`--detector haar` for
+the paper's Viola-Jones) finds faces and each is cut, grey, 60×60, exactly as the model's training data was:
+the crop geometry (box and margin, or aligned on the eyes) comes from the checkpoint's Preprocessing
+(faces.py). `predict` always detects, also for models trained
 on datasets that come already cropped (CK+48, FER+): their users bring whole photos, not crops. Inputs that
 already are face crops take `detect=False` (`--no-detect`): the whole image is then the face.
 
@@ -20,7 +21,7 @@ pipeline.py (the stages, batching), draw.py (annotated output), results.py (resu
 
 from mffcnn.predict.backends import DEFAULT_MODEL, SAMPLE_IMAGE, Backend, InferenceModel, resolve_model_path
 from mffcnn.predict.draw import annotate
-from mffcnn.predict.faces import collect_faces, detector_for_min_face, find_faces
+from mffcnn.predict.faces import choose_detector, collect_faces, detector_for_min_face, find_faces
 from mffcnn.predict.pipeline import DEFAULT_BATCH, Model, load_model, predict
 from mffcnn.predict.results import OUTPUT_FORMATS, WRITERS, Face, FrameResult, Predictions, Summary, get_writer
 from mffcnn.predict.sources import VIDEO_SUFFIXES, parse_webcam
@@ -40,6 +41,7 @@ __all__ = [
     "Predictions",
     "Summary",
     "annotate",
+    "choose_detector",
     "collect_faces",
     "detector_for_min_face",
     "find_faces",

@@ -1,8 +1,9 @@
 """Every face of a grey image, found and cut as the model's training faces were (§4.1 at use time).
 
-Viola-Jones (OpenCV's Haar cascade) finds the faces; each is cropped with the checkpoint's margin, grey,
-resized to 60×60. The detector settings and the margin come from the checkpoint's Preprocessing, so the
-crop matches the training crops (bench/crop_geometry.py measures how aligned datasets frame a face).
+A detector (data/detectors.py: BlazeFace, predict's and serve's default, or the Haar cascade) finds the faces;
+each is cut by the checkpoint's crop geometry (its box with the margin, or aligned on the eyes), grey, 60×60.
+The geometry comes from the checkpoint's Preprocessing, so the crop matches the training crops
+(bench/crop_geometry.py measures how aligned datasets frame a face).
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mffcnn.data.face import CASCADE_WINDOW, Box, DetectorSettings, crop_box, detect_faces
+from mffcnn.data.blazeface import BlazeFaceSettings
+from mffcnn.data.detectors import DETECTORS, Settings, settings_for
+from mffcnn.data.face import CASCADE_WINDOW, Box
 from mffcnn.data.images import ImageError, is_image_file, read_image, to_grey_uint8
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError, warn
+
+# The detector predict and serve use unless told otherwise (--detector): it finds turned, small, tilted and
+# partly hidden faces the cascade misses, with landmarks (bench/face_detectors.py measures both).
+PREDICT_DETECTOR_NAME = "blazeface"
 
 # Room to spare above the cascade's window for the smallest face asked for: it is found reliably from about
 # 1.6 windows up, not at the window's very size.
@@ -24,25 +31,43 @@ MIN_FACE_WINDOWS = 1.6
 
 
 def find_faces(
-    grey: np.ndarray, preprocessing: Preprocessing, *, detect: bool = True, detector: DetectorSettings | None = None
+    grey: np.ndarray, preprocessing: Preprocessing, *, detect: bool = True, detector: Settings | None = None
 ) -> tuple[list[Box], list[np.ndarray]]:
     """Boxes and size×size crops of every face in a grey image, cropped as the model's training data was.
-    detect=False: the image is a face crop already."""
+    detector: the settings of the detector to use (DetectorSettings: Haar, BlazeFaceSettings: BlazeFace; None:
+    the checkpoint's own). detect=False: the image is a face crop already (with an aligned model, the face is
+    aligned inside it, as its loose training crops were)."""
     h, w = grey.shape
     if not detect:
+        if preprocessing.align == "eyes":
+            loose = preprocessing.replace(detect_face=False)
+            return [Box(0, 0, w, h)], [loose.crop_at(grey, loose.find_face(grey)[0])]
         return [Box(0, 0, w, h)], [preprocessing.resize(grey)]
-    boxes = detect_faces(grey, detector or preprocessing.detector)
-    boxes.sort(key=lambda b: (b.x, b.y))  # left to right reads better than largest first in outputs
-    crops = [crop_box(grey, b, margin=preprocessing.margin, size=preprocessing.size) for b in boxes]
-    return boxes, crops
+    faces = preprocessing.find_faces(grey, detector)
+    faces.sort(key=lambda f: (f.box.x, f.box.y))  # left to right reads better than largest first in outputs
+    return [f.box for f in faces], [preprocessing.crop_at(grey, f) for f in faces]
 
 
-def detector_for_min_face(settings: DetectorSettings, fraction: float) -> DetectorSettings:
-    """Detector settings that find faces down to `fraction` of the image's shorter side. The image is shrunk
-    to at most max_side before detection; that is raised when needed so such a face keeps MIN_FACE_WINDOWS
-    cascade windows there, e.g. 0.05 → 640 px, 0.02 → 1600 px: small faces in group photos cost time."""
+def choose_detector(preprocessing: Preprocessing, name: str | None = None, min_face: float | None = None) -> Settings:
+    """The detector settings predict and serve use: the one named (None: PREDICT_DETECTOR_NAME), with the
+    checkpoint's settings for it, finding faces down to min_face of the shorter side when given."""
+    name = name or PREDICT_DETECTOR_NAME
+    if name not in DETECTORS:
+        raise MffcnnError(f"unknown face detector {name!r}; choose from {', '.join(DETECTORS)}")
+    settings = settings_for(name, preprocessing.detector, preprocessing.blazeface)
+    return settings if min_face is None else detector_for_min_face(settings, min_face)
+
+
+def detector_for_min_face(settings: Settings, fraction: float) -> Settings:
+    """Detector settings that find faces down to `fraction` of the image's shorter side.
+
+    Haar: the image is shrunk to at most max_side before detection; that is raised when needed so such a face
+    keeps MIN_FACE_WINDOWS cascade windows there, e.g. 0.05 → 640 px, 0.02 → 1600 px. BlazeFace: the image is
+    cut into more, smaller tiles (data/blazeface.py). Small faces in group photos cost time either way."""
     if not 0 < fraction <= 1:
         raise MffcnnError("the smallest face is a fraction of the image's shorter side, in (0, 1]")
+    if isinstance(settings, BlazeFaceSettings):
+        return replace(settings, min_size=fraction)
     needed = int(np.ceil(MIN_FACE_WINDOWS * CASCADE_WINDOW / fraction))
     return replace(settings, min_size=fraction, max_side=max(settings.max_side, needed))
 

@@ -17,12 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mffcnn.data.face import Box, DetectorSettings
+from mffcnn.data.detectors import Settings
+from mffcnn.data.face import Box
 from mffcnn.data.images import MAX_PIXELS, ImageError, ImageTooLarge, read_image, to_grey_uint8
 from mffcnn.errors import MffcnnError, warn
 from mffcnn.predict.backends import Backend, load_backend
 from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, sink_for
-from mffcnn.predict.faces import find_faces
+from mffcnn.predict.faces import choose_detector, find_faces
 from mffcnn.predict.results import FrameResult, Predictions, Summary, faces_from
 from mffcnn.predict.sources import Source, list_sources
 from mffcnn.progress import progress as progress_bar
@@ -52,7 +53,7 @@ class Options:
     """How one call of predict finds faces, reads videos and saves (the arguments of predict)."""
 
     detect: bool = True
-    detector: DetectorSettings | None = None
+    detector: Settings | None = None
     video_stride: int = 1
     max_frames: int | None = None
     save_dir: Path | None = None
@@ -106,6 +107,7 @@ class _Run:
 
     def __init__(self, model: Backend, batch_size: int, options: Options, on_frame):
         self.model, self.options, self.on_frame = model, options, on_frame
+        self.detector = options.detector or choose_detector(model.preprocessing)
         self.batcher = Batcher(model, batch_size)
         self.results: list[FrameResult] = []
         self.summary = Summary()
@@ -132,7 +134,7 @@ class _Run:
         self.emit([FrameResult(file=name, status="unreadable", error=reason)])
 
     def faces(self, grey: np.ndarray):
-        return find_faces(grey, self.model.preprocessing, detect=self.options.detect, detector=self.options.detector)
+        return find_faces(grey, self.model.preprocessing, detect=self.options.detect, detector=self.detector)
 
     def image(self, src: Source) -> None:
         try:
@@ -230,7 +232,7 @@ def predict(
     model: Backend | str | Path | None = None,
     batch_size: int = DEFAULT_BATCH,
     detect: bool = True,
-    detector: DetectorSettings | None = None,
+    detector: Settings | None = None,
     recursive: bool = True,
     video_stride: int = 1,
     max_frames: int | None = None,
@@ -243,7 +245,8 @@ def predict(
     numpy image (H×W grey or H×W×3 BGR), a webcam index (int, or "webcam:N").
 
     model: a Model, a path, or None for the bundled default. batch_size: faces per network call.
-    detect=False: each image is already a face crop. detector: override the model's detector settings.
+    detect=False: each image is already a face crop. detector: the face detector's settings (DetectorSettings:
+    Haar, BlazeFaceSettings: BlazeFace; None: BlazeFace with the checkpoint's settings, faces.choose_detector).
     video_stride: classify every n-th video frame. max_frames: stop each video or webcam after that many
     classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write annotated images and videos
     there. on_frame: called with each finished result, in order (live webcam output). max_pixels: an image

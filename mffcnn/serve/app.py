@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from mffcnn.predict.backends import SAMPLE_IMAGE, Backend
-from mffcnn.predict.faces import detector_for_min_face
+from mffcnn.predict.faces import choose_detector
 from mffcnn.predict.pipeline import load_model
 from mffcnn.serve.limits import INTERNAL_ERROR, UNPROCESSABLE, Limits, RequestError, busy
 from mffcnn.serve.service import READABLE, Service
@@ -70,15 +70,21 @@ PREDICT_DOC = {
 
 
 def create_app(
-    model: Backend | str | Path | None = None, *, limits: Limits | None = None, threads: int | None = None
+    model: Backend | str | Path | None = None,
+    *,
+    limits: Limits | None = None,
+    threads: int | None = None,
+    detector: str | None = None,
 ) -> FastAPI:
     """The server's app: `model` is a loaded model, a model file (checkpoint, .onnx, TorchScript) or None for
-    the bundled one; `threads` sizes the workers that decode and detect (default: the CPU count)."""
+    the bundled one; `threads` sizes the workers that decode and detect (default: the CPU count); `detector`
+    names the face detector ("blazeface", the default, or "haar")."""
     from mffcnn import __version__
 
     limits = limits or Limits()
     loaded = model if isinstance(model, Backend) else load_model(model, threads=threads)
     service = Service(loaded, limits=limits, threads=threads)
+    chosen = choose_detector(loaded.preprocessing, detector)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -103,11 +109,11 @@ def create_app(
             gt=0,
             le=1,
             description="smallest face to find, as a fraction of the image's shorter side "
-            f"(the model's default: {loaded.preprocessing.detector.min_size:g}; at least {limits.smallest_min_face})",
+            f"(this server's default: {chosen.min_size:g}; at least {limits.smallest_min_face})",
         ),
         detect: bool = Query(True, description="false: each image is a face crop already; nothing is detected"),
     ) -> JSONResponse:
-        detector = None
+        settings = chosen
         if min_face is not None:
             if min_face < limits.smallest_min_face:
                 raise RequestError(
@@ -115,9 +121,9 @@ def create_app(
                     "invalid_parameter",
                     f"min_face: at least {limits.smallest_min_face} on this server (smaller faces cost more time)",
                 )
-            detector = detector_for_min_face(loaded.preprocessing.detector, min_face)
+            settings = choose_detector(loaded.preprocessing, detector, min_face)
         uploads = await read_uploads(request, limits)
-        result = await service.predict(uploads, detect=detect, detector=detector)
+        result = await service.predict(uploads, detect=detect, detector=settings)
         return JSONResponse(result.to_dict())
 
     @app.get("/health", summary="Is the server up; its limits and how much batching it does")

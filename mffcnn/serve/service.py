@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mffcnn.data.face import Box, DetectorSettings
+from mffcnn.data.detectors import Settings
+from mffcnn.data.face import Box
 from mffcnn.data.images import ImageError, ImageTooLarge, decode_image, header_pixels, to_grey_uint8
 from mffcnn.predict.backends import Backend
 from mffcnn.predict.faces import find_faces
@@ -64,7 +65,7 @@ class Service:
         self.batcher.close()
 
     async def predict(
-        self, uploads: list[Upload], *, detect: bool = True, detector: DetectorSettings | None = None
+        self, uploads: list[Upload], *, detect: bool = True, detector: Settings | None = None
     ) -> Predictions:
         """Classify every face of every upload; RequestError when none of them can be used."""
         start = time.perf_counter()
@@ -100,7 +101,7 @@ class Service:
             results=results, summary=summary, class_names=self.model.class_names, model=self.describe_model()
         )
 
-    def _find(self, data: bytes, detect: bool, detector: DetectorSettings | None) -> _Found:
+    def _find(self, data: bytes, detect: bool, detector: Settings | None) -> _Found:
         """Decode one file (pixel limit checked again), find and crop its faces; in a worker thread."""
         try:
             grey = to_grey_uint8(decode_image(data, max_pixels=self.limits.max_pixels))

@@ -33,7 +33,8 @@ def train(
 
     The training state is saved after every epoch (run_dir/state.pt); `resume_train(run_dir)` continues an
     interrupted run to the same result as an uninterrupted one. The checkpoint carries the training crops'
-    preprocessing with predict's detector settings (data.preprocess.for_predict)."""
+    preprocessing with predict's detector (data.preprocess.for_predict): BlazeFace, unless the dataset
+    option face_detector (--detector) names one."""
     options = StudyOptions.of(options, **option_values)
     s = setup(dataset, root, dataset_options, options)
     config = s.model_config(model_config)
@@ -82,7 +83,10 @@ def train(
         "machine": machine_info(),
     }
     ckpt = Checkpoint(
-        model=model.cpu(), class_names=faceset.class_names, preprocessing=for_predict(faceset.preprocessing), info=info
+        model=model.cpu(),
+        class_names=faceset.class_names,
+        preprocessing=for_predict(faceset.preprocessing, (dataset_options or {}).get("face_detector") or "blazeface"),
+        info=info,
     )
     if s.dist.is_main:
         save_checkpoint(run_dir / "model.safetensors", ckpt)

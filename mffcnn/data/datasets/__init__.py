@@ -33,7 +33,7 @@ DATASETS = {
 }
 
 # Options every dataset takes (they change its Preprocessing), beside its loader's own.
-FACE_OPTIONS = ("detect_face", "margin", "no_face")
+FACE_OPTIONS = ("detect_face", "margin", "no_face", "face_detector", "align")
 
 
 def option_names(name: str) -> set[str]:
@@ -80,13 +80,16 @@ def load_dataset(
     detect_face: bool | None = None,
     margin: float | None = None,
     no_face: str | None = None,
+    face_detector: str | None = None,
+    align: str | None = None,
     cache: bool | str | Path | None = True,
     refresh: bool = False,
     **options,
 ) -> FaceSet:
     """Load a dataset by name; options that the dataset does not take are an error, not ignored.
 
-    detect_face / margin / no_face change the dataset's default preprocessing (None: keep it).
+    detect_face / margin / no_face / face_detector ("haar", "blazeface") / align ("box", "eyes") change the
+    dataset's default preprocessing (None: keep it).
     cache: True (None) = the default cache folder, a path = that folder, False = read the files
     afresh and store nothing (so does the environment variable MFFCNN_NO_CACHE=1); refresh
     prepares again and replaces the cached entry."""
@@ -95,7 +98,15 @@ def load_dataset(
     unknown = set(options) - option_names(name)
     if unknown:
         raise MffcnnError(f"{name} does not take the option(s) {', '.join(sorted(unknown))}")
-    preprocessing = resolve_preprocessing(name, preprocessing, detect_face=detect_face, margin=margin, no_face=no_face)
+    preprocessing = resolve_preprocessing(
+        name,
+        preprocessing,
+        detect_face=detect_face,
+        margin=margin,
+        no_face=no_face,
+        face_detector=face_detector,
+        align=align,
+    )
     loader = DATASETS[name]
     if not needs_root(name):
         if root is not None:

