@@ -45,23 +45,27 @@ SOURCES = {
     "ckplus48": Source("ckplus48", "ckplus48", {}, "CK+48"),
     "jaffe": Source("jaffe", "jaffe", {"neutral": True, "augment": False}, "JAFFE"),
 }
+# Datasets that come as face crops, whole faces with little around them: aligned, each is a loose crop.
+LOOSE_CROPS = {"ferplus", "affectnet", "sfew", "ckplus48"}
 # The dataset folder each source reads, under the data root of ../shared/data's layout.
 FOLDERS = {"ferplus": "ferplus", "affectnet": "affectnet", "sfew": "sfew2", "ckplus48": "ckplus48", "jaffe": "jaffe"}
 
 
-def load_sources(roots: dict[str, str], names=None, preprocessing=None) -> dict:
+def load_sources(roots: dict[str, str], names=None, face_options: dict | None = None) -> dict:
     """name → FaceSet in the 7-class label space, for every source whose dataset has a root.
 
-    preprocessing: cut every source's faces this way instead of each dataset's own default (for instance to
-    score a model trained on aligned crops on aligned crops)."""
+    face_options: how every source's faces are cut instead of each dataset's own default, e.g.
+    {"face_detector": "blazeface", "align": "eyes"} to score a model trained on aligned crops on aligned crops.
+    With alignment the datasets that come as face crops (FER+, AffectNet, SFEW, CK+48) are treated as loose
+    crops (the face is found inside each, then aligned) and the photos (JAFFE) as photos."""
     out = {}
     for name in names or SOURCES:
         s = SOURCES[name]
         if s.dataset not in roots:
             continue
-        options = dict(s.options)
-        if preprocessing is not None:
-            options["preprocessing"] = preprocessing
+        options = {**s.options, **(face_options or {})}
+        if options.get("align") == "eyes" and s.dataset in LOOSE_CROPS:
+            options["detect_face"] = False
         out[name] = relabel(load_dataset(s.dataset, roots[s.dataset], **options), list(EXPRESSIONS7))
     return out
 

@@ -189,6 +189,15 @@ def valid_eval(model, spec: str) -> dict:
     }
 
 
+def source_weights(sizes: list[int], power: float) -> torch.Tensor | None:
+    """(n,) per-face sampling weights for datasets of these sizes, concatenated in order: each face ∝
+    size^-power, so a dataset's share of an epoch ∝ size^(1-power); None for power 0 (every face once)."""
+    if not power:
+        return None
+    w = torch.cat([torch.full((n,), float(n) ** -power, dtype=torch.float64) for n in sizes])
+    return w * len(w) / w.sum()
+
+
 def lab_folds(data: FaceSet, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Subject-independent folds over the faces of datasets with person ids; the others (NO_PERSON_IDS) join
     the training part of every fold."""
@@ -221,6 +230,13 @@ def main() -> None:
         help="start every model (each fold's and the final one) from this checkpoint's weights: pretrain → "
         "fine-tune (mffcnn.train.warm_start); it must not have been trained on the lab sets' people",
     )
+    ap.add_argument(
+        "--source-power",
+        type=float,
+        default=0.0,
+        help="draw each dataset's faces in proportion to (its size)^-P per face: 0 as they come, 1 every dataset "
+        "the same share, 0.5 shares ∝ √size (the FER+ and AffectNet share stops swamping the lab sets)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-folds", type=int, default=10, help="subject-independent folds for the estimate (0: none)")
     ap.add_argument("--eval-max-folds", type=int, help="run only the first N folds (a quicker estimate)")
@@ -243,10 +259,15 @@ def main() -> None:
         default="",
         help="changes to the detector settings stored for predict (mffcnn.data.face.PREDICT_DETECTOR), key=value,…",
     )
+    ap.add_argument("--state", help="save the final model's training state here after every epoch, and resume from it")
     ap.add_argument("--out", default="mffcnn/weights/default.safetensors")
     ap.add_argument("--bench-out", help="also write this run's section of BENCHMARKS.md")
     args = ap.parse_args()
 
+    if args.source_power and args.eval_folds:
+        raise SystemExit(
+            "--source-power is applied to the final model only, not to the estimate's folds: add --eval-folds 0"
+        )
     start = time.perf_counter()
     classes = BASIC6 if args.classes == 6 else EXPRESSIONS7
     sets = []
@@ -274,6 +295,7 @@ def main() -> None:
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(classes)))
     x = data.preprocessing.faces(data.images)
     y = torch.from_numpy(data.training_targets())  # FER+'s vote distributions where it is in the union
+    weights = source_weights([p["images"] for p in parts], args.source_power)
     init, warm, pretrained_on = None, None, []
     if args.init:  # every lab set's people are tested in the folds: the checkpoint must not have seen them
         pretrained = load_checkpoint(args.init)
@@ -317,7 +339,9 @@ def main() -> None:
         y,
         training,
         init=init,
-        on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr),
+        on_epoch=lambda e, loss: print(f"epoch {e + 1}/{epochs}: loss {loss:.4f}", file=sys.stderr, flush=True),
+        sample_weights=weights,
+        state_path=args.state,
     )
     train_seconds = time.perf_counter() - t0
     train_acc = float((predict_proba(model, x).argmax(1) == data.labels).mean())
@@ -341,6 +365,7 @@ def main() -> None:
         "class_counts": data.class_counts(),
         "recipe": recipe.to_dict(),
         "epochs": epochs,
+        "source_power": args.source_power,
         "seed": args.seed,
         "init": warm.to_dict() if warm else None,
         "pretrained_on": pretrained_on,
@@ -366,6 +391,7 @@ def main() -> None:
         "- trained on: "
         + "; ".join(f"{p['spec'].split(':')[0]} ({p['images']} faces)" for p in parts)
         + f"; classes: {', '.join(classes)}; recipe {recipe.name}, {epochs} epochs, seed {args.seed}"
+        + (f"; each dataset's faces drawn ∝ size^-{args.source_power}" if args.source_power else "")
         + (f"; started from {args.init} ({warm.line().split(': ', 1)[1]})" if warm else ""),
         f"- training accuracy {100 * train_acc:.2f} %; file {out} ({out.stat().st_size / 1e6:.1f} MB)",
         f"- crop: {calibration}",
