@@ -12,6 +12,8 @@ faces are cut the way the checkpoint's preprocessing cuts them: a model trained 
 BlazeFace) is scored on aligned crops of every source, one trained on Viola-Jones boxes on those, so
 `--crops box` against `--crops eyes` scores one model on both. `--tta` adds a row per checkpoint with
 horizontal-flip test-time averaging (the mean of the probabilities of a face and its mirror image).
+`--model NAME@eyes=CHECKPOINT` (or `@box`) sets the crops of one model: the same checkpoint twice, once on each,
+is one model on aligned and on unaligned crops.
 """
 
 from __future__ import annotations
@@ -84,7 +86,12 @@ def probabilities(ckpt, fs, tta: bool) -> np.ndarray:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="a folder laid out as ../shared/data")
-    ap.add_argument("--model", action="append", required=True, help="NAME=CHECKPOINT (repeat it)")
+    ap.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="NAME=CHECKPOINT (repeat it); NAME@box=… or NAME@eyes=… scores that model on those crops",
+    )
     ap.add_argument("--crops", choices=["box", "eyes"], help="cut every source this way (default: as each model does)")
     ap.add_argument("--tta", action="store_true", help="also score with horizontal-flip test-time averaging")
     ap.add_argument("--per-class", action="store_true", help="add every class's recall per source")
@@ -97,13 +104,16 @@ def main() -> None:
         name, sep, path = spec.partition("=")
         if not sep:
             raise SystemExit(f"--model {spec!r} is not NAME=CHECKPOINT")
-        models.append((name, path, load_checkpoint(path)))
+        name, _, crops = name.partition("@")  # NAME@box or NAME@eyes: this model's crops, whatever --crops says
+        if crops not in ("", "box", "eyes"):
+            raise SystemExit(f"--model {spec!r}: the crops after @ are box or eyes")
+        models.append((name, path, load_checkpoint(path), crops or args.crops))
     roots = data_roots(args.data)
     cache: dict[str, dict] = {}
     cols = [k for k in SOURCES if SOURCES[k].dataset in roots]
     rows, per_class_rows = [], []
-    for name, _path, ckpt in models:
-        options = crop_options(ckpt.preprocessing, args.crops)
+    for name, _path, ckpt, crops in models:
+        options = crop_options(ckpt.preprocessing, crops)
         key = repr(sorted(options.items()))
         if key not in cache:
             cache[key] = load_sources(roots, cols, face_options=options)
@@ -136,7 +146,7 @@ def main() -> None:
         + ". *Italics*: a source the model was trained on (left out of its worst source). On CK+48 (no neutral) "
         "the argmax runs over its 6 classes. Models:",
         "",
-        *[f"- `{name}`: `{path}`" for name, path, _ in models],
+        *[f"- `{name}`: `{path}`" for name, path, *_ in models],
         "",
         "| model | crops | " + " | ".join(SOURCES[k].what for k in cols) + " | worst source (mean per-class) |",
         "|---|---|" + "---:|" * len(cols) + "---|",
