@@ -59,9 +59,11 @@ class Clip:
     fps: float = FPS
 
     def write(self, path: str | Path) -> Path:
-        """The clip as a video file: .avi (Motion JPEG) or .mp4 (MPEG-4 Part 2), as OpenCV writes them."""
+        """The clip as a video file: .avi (Motion JPEG) or .mp4 (MPEG-4 Part 2), as OpenCV writes them, or .y4m."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() == ".y4m":
+            return self._write_y4m(path)
         fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
         writer = cv2.VideoWriter(str(path), fourcc, self.fps, (WIDTH, HEIGHT))
         if not writer.isOpened():
@@ -69,6 +71,15 @@ class Clip:
         for frame in self.frames:
             writer.write(frame)
         writer.release()
+        return path
+
+
+    def _write_y4m(self, path: Path) -> Path:
+        """Uncompressed YUV 4:2:0 (what Chromium's fake camera reads: --use-file-for-fake-video-capture)."""
+        with open(path, "wb") as f:
+            f.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F{round(self.fps)}:1 Ip A1:1 C420jpeg\n".encode())
+            for frame in self.frames:
+                f.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
         return path
 
 
@@ -113,7 +124,7 @@ def _drawn(who: tuple[int, int], expression: Callable[[int], dict[str, float]]):
     return look
 
 
-def _scene(name: str, n: int):
+def _scene(name: str, n: int, change_at: int):
     """(person name, look, side, path) per person, front-most last; path(i) is the square's top-left, or None
     while the person is away."""
     t = lambda i: i / max(n - 1, 1)  # 0 → 1 over the clip
@@ -141,21 +152,21 @@ def _scene(name: str, n: int):
 
         return [("astronaut", _astronaut(), s, path)]
     if name == "change":
-        look = _drawn(DRAWN_PERSON, lambda i: {"surprise": 1.0} if i >= CHANGE_FRAME else {})
+        look = _drawn(DRAWN_PERSON, lambda i: {"surprise": 1.0} if i >= change_at else {})
         return [("drawn", look, FACE, lambda i: (middle(FACE)[0] + 3 * np.sin(i / 4), middle(FACE)[1]))]
     if name == "steady":
         return [("drawn", _drawn(DRAWN_PERSON, lambda i: STEADY_ACTION), FACE, lambda i: middle(FACE))]
     raise ValueError(f"unknown scene {name!r}; choose from {', '.join(SCENES)}")
 
 
-def make_clip(name: str, *, frames: int = FRAMES, seed: int = 0) -> Clip:
-    """Scene `name` (see SCENES), `frames` long, the same for the same seed."""
-    people = _scene(name, frames)
+def make_clip(name: str, *, frames: int = FRAMES, seed: int = 0, change_at: int = CHANGE_FRAME) -> Clip:
+    """Scene `name` (see SCENES), `frames` long, the same for the same seed; `change` turns at change_at."""
+    people = _scene(name, frames, change_at)
     background = _background(np.random.default_rng([seed, 99]))
     clip = Clip(name=name, frames=[], truth=[])
     for i in range(frames):
         rng = np.random.default_rng([seed, i])
-        frame = background + rng.normal(0, 2.0, background.shape)
+        frame = background + 2.0 * rng.standard_normal(background.shape, dtype=np.float32)
         seen = []
         for person, look, side, path in people:
             at = path(i)

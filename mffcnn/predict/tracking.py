@@ -26,9 +26,9 @@ from mffcnn.data.face import Box
 # Choices where the issue is silent (measured on the made clips, bench/tracker_choice.py):
 MEMORY = 1.0  # s a track lives on without a detection: a face missed for a few frames, or hidden behind another
 MAX_DISTANCE = 0.9  # 1 − IoU above which a box is not the same face as a track's prediction (norfair's threshold)
-# Frames a new track must be matched in before its boxes get its id: the cascade now and then finds a face twice
-# (a second, offset box) for one frame, and with 0 that stray box opened a second track the person's box then
-# flipped to (2 switches on `moving`, bench/tracker_choice.py). Until then a face's track is None.
+# A new track's first CONFIRM frames give its boxes no id yet (track None): the cascade now and then finds a face
+# twice (a second, offset box) for one frame, and when such a box got an id at once it opened a second track that
+# the person's box then flipped to (2 switches on `moving`, bench/tracker_choice.py).
 CONFIRM = 2
 
 

@@ -23,6 +23,7 @@ from mffcnn.predict.faces import detector_for_min_face
 from mffcnn.predict.pipeline import load_model
 from mffcnn.serve.limits import INTERNAL_ERROR, UNPROCESSABLE, Limits, RequestError, busy
 from mffcnn.serve.service import READABLE, Service
+from mffcnn.serve.tracks import MAX_ID, Sessions
 from mffcnn.serve.uploads import read_uploads
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -79,6 +80,7 @@ def create_app(
     limits = limits or Limits()
     loaded = model if isinstance(model, Backend) else load_model(model, threads=threads)
     service = Service(loaded, limits=limits, threads=threads)
+    sessions = Sessions()  # the page's camera: a tracker and a smoother per client (tracks.py)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -106,6 +108,12 @@ def create_app(
             f"(the model's default: {loaded.preprocessing.detector.min_size:g}; at least {limits.smallest_min_face})",
         ),
         detect: bool = Query(True, description="false: each image is a face crop already; nothing is detected"),
+        track: str | None = Query(
+            None,
+            max_length=MAX_ID,
+            description="a camera session id (any string the client makes up): the images are the session's next "
+            "frames, and each face gets its track id and smoothed label (track, smoothed_label, …)",
+        ),
     ) -> JSONResponse:
         detector = None
         if min_face is not None:
@@ -118,6 +126,8 @@ def create_app(
             detector = detector_for_min_face(loaded.preprocessing.detector, min_face)
         uploads = await read_uploads(request, limits)
         result = await service.predict(uploads, detect=detect, detector=detector)
+        for frame in result.results if track else []:
+            sessions.follow(track, frame, loaded.class_names)
         return JSONResponse(result.to_dict())
 
     @app.get("/health", summary="Is the server up; its limits and how much batching it does")
