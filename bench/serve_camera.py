@@ -60,10 +60,15 @@ def run_camera(url: str, y4m: Path, *, seconds: float, screenshot: Path | None) 
         WebDriverWait(driver, 60).until(lambda d: not d.find_element(By.ID, "timeline").get_attribute("hidden"))
         started = time.perf_counter()
         time.sleep(seconds)
-        labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#live .face-label")]
-        status = driver.find_element(By.ID, "status").text
+        # Stop the page's loop (not the camera), so that what is read and shot is one frame's answer.
+        driver.execute_script("camera.running = false")
+        time.sleep(1.0)
+        labels = driver.execute_script(
+            "return [...document.querySelectorAll('#live .face-label')].map((e) => e.textContent)"
+        )
+        status = driver.execute_script("return document.getElementById('status').textContent")
         history = driver.execute_script(
-            "return camera ? [...camera.history.entries()].map(([k, v]) => [k, v.length, v.map(p => p.label)]) : []"
+            "return [...camera.history.entries()].map(([k, v]) => [k, v.length, v.map((p) => p.label)])"
         )
         if screenshot is not None:
             card = driver.find_element(By.ID, "live")

@@ -10,7 +10,8 @@ const JPEG_QUALITY = 0.85;
 // The camera's timeline: the smoothed probabilities of each person (track) over the last seconds, scrolling.
 const TIMELINE_SECONDS = 10;
 const TIMELINE_TRACKS = 3;     // people shown at most (the most recently seen)
-const STRIP_HEIGHT = 70;       // px per person
+const STRIP_HEIGHT = 110;      // px per person
+const AXIS_HEIGHT = 14;        // px under the strips for the time axis
 // One colour per class, in the model's order (colour-blind-safe palette of Okabe & Ito, then greys).
 const PALETTE = ["#d55e00", "#009e73", "#8e44ad", "#e69f00", "#0072b2", "#cc79a7", "#56b4e9", "#666", "#999"];
 
@@ -259,7 +260,7 @@ function drawTimeline(canvas, history, now) {
   legend.hidden = canvas.hidden;
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || 640;
-  const height = STRIP_HEIGHT * Math.max(tracks.length, 1);
+  const height = STRIP_HEIGHT * Math.max(tracks.length, 1) + AXIS_HEIGHT;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   canvas.style.height = `${height}px`;
@@ -279,11 +280,11 @@ function drawTimeline(canvas, history, now) {
     points.forEach((pt, i) => {  // the smoothed label, as a band along the top
       const next = points[i + 1] ? x(points[i + 1].t) : x(pt.t) + 2;
       g.fillStyle = colourOf(pt.label);
-      g.fillRect(x(pt.t), top + 4, Math.max(next - x(pt.t), 1), 5);
+      g.fillRect(x(pt.t), top + 3, Math.max(next - x(pt.t) + 0.5, 1), 6);
     });
     for (const name of classNames) {
       g.strokeStyle = colourOf(name);
-      g.lineWidth = 1.5;
+      g.lineWidth = 2;
       g.beginPath();
       points.forEach((pt, i) => (i ? g.lineTo(x(pt.t), y(pt.p[name])) : g.moveTo(x(pt.t), y(pt.p[name]))));
       g.stroke();
