@@ -115,7 +115,7 @@ def main() -> None:
             "",
             f"- after {seen['seconds']:.1f} s: labels over the live video: {', '.join(seen['labels']) or 'none'}; "
             f"the page's status: {seen['status']}",
-            f"- the timeline's people (tracks) and points kept (last 10 s): "
+            "- the timeline's people (tracks) and points kept (last 10 s): "
             + ", ".join(f"#{k}: {n} points, {changes[k]} label changes" for k, (n, _) in tracks.items()),
             f"- the browser's errors: {'; '.join(seen['problems']) or 'none'}",
             f"- screenshot: `{args.screenshot}`",

@@ -88,7 +88,9 @@ def brings(requirement: str) -> str:
         )
         if p.returncode or not report.exists():
             return "(pip could not resolve it here)"
-        names = [f"{i['metadata']['name']} {i['metadata']['version']}" for i in json.loads(report.read_text())["install"]]
+        names = [
+            f"{i['metadata']['name']} {i['metadata']['version']}" for i in json.loads(report.read_text())["install"]
+        ]
     return ", ".join(names) or "nothing (installed already)"
 
 

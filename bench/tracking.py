@@ -57,7 +57,7 @@ def main() -> None:
     names = model.class_names
     tmp = Path(tempfile.mkdtemp())
     lines = [
-        f"The bundled model on clips made by `mffcnn/data/clips.py` (640×480, 25 fps; the sample photo's face and",
+        "The bundled model on clips made by `mffcnn/data/clips.py` (640×480, 25 fps; the sample photo's face and",
         f"synthetic faces). Tracker: norfair (predict/tracking.py), memory {MEMORY:g} s; smoothing: EMA, τ in seconds.",
         "",
         "Identity switches (sw) and track ids per person; mixed: tracks given to more than one person.",

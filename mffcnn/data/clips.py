@@ -73,7 +73,6 @@ class Clip:
         writer.release()
         return path
 
-
     def _write_y4m(self, path: Path) -> Path:
         """Uncompressed YUV 4:2:0 (what Chromium's fake camera reads: --use-file-for-fake-video-capture)."""
         with open(path, "wb") as f:

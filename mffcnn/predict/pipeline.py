@@ -310,7 +310,9 @@ def predict(
     finally:
         bar.close()
     run.summary.seconds = round(time.perf_counter() - start, 3)
-    result = Predictions(results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe())
+    result = Predictions(
+        results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe()
+    )
     if options.save_dir is not None:
         write_timelines(result.tracks, options.save_dir)
     return result

@@ -133,7 +133,13 @@ def write_timelines(tracks: list[Track], save_dir: str | Path) -> list[Path]:
     if not tracks:
         return []
     folder = Path(save_dir) / "timelines"
-    paths = [plot_track(t, folder / f"{_stem(t.file)}_track{t.track}.png") for t in tracks]
+    stems: dict[str, str] = {}  # input → its name part; two inputs with one stem (other folders) get _2, _3, …
+    for file in dict.fromkeys(t.file for t in tracks):
+        stem, n = _stem(file), 2
+        while stem in stems.values():
+            stem, n = f"{_stem(file)}_{n}", n + 1
+        stems[file] = stem
+    paths = [plot_track(t, folder / f"{stems[t.file]}_track{t.track}.png") for t in tracks]
     summaries = folder / "timelines.json"
     summaries.write_text(json.dumps([t.summary() for t in tracks], indent=1, ensure_ascii=False) + "\n")
     return [*paths, summaries]
