@@ -29,8 +29,9 @@ SECONDS = 10  # the fake camera's clip; Chromium plays it in a loop
 WINDOW = (1100, 1100)
 
 
-def camera_clip(folder: Path) -> Path:
-    frames = round(SECONDS * FPS)
+def camera_clip(folder: Path, seconds: float = SECONDS) -> Path:
+    """The fake camera's video: `change`, neutral for its first half, then surprise."""
+    frames = round(seconds * FPS)
     return make_clip("change", frames=frames, change_at=frames // 2).write(folder / "camera.y4m")
 
 

@@ -8,6 +8,7 @@ import functools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,6 +199,41 @@ def test_photos_have_no_track_keys_and_predict_imports_no_tracker_or_plotting():
     assert out.strip() == "[]"
 
 
+class ClipCamera:
+    """Stands in for cv2.VideoCapture(index): a made clip's frames, then Ctrl-C, as a user stops a webcam run."""
+
+    def __init__(self, frames):
+        self.frames = list(frames)
+
+    def isOpened(self):
+        return True
+
+    def read(self):
+        if not self.frames:
+            raise KeyboardInterrupt
+        return True, self.frames.pop(0)
+
+    def get(self, prop):
+        return 0.0
+
+    def release(self):
+        pass
+
+
+def test_the_webcam_view_shows_each_persons_track_and_steady_label(bundled, monkeypatch, tmp_path, capsys):
+    import cv2
+
+    clip, _ = detected("moving")
+    real = cv2.VideoCapture
+    monkeypatch.setattr(
+        cv2, "VideoCapture", lambda src: ClipCamera(clip.frames[:8]) if isinstance(src, int) else real(src)
+    )
+    assert main(["predict", "--webcam", "0", "-o", str(tmp_path), "--save"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("webcam:0 frame")]
+    assert len(lines) == 8 and "#1 happy" in lines[-1] and "(raw happy" in lines[-1]
+    assert (tmp_path / "timelines" / "webcam_0_track1.png").exists()
+
+
 # --- the serve page's camera: a tracker and a smoother per session ------------------------------------------
 
 
@@ -230,3 +266,20 @@ def test_serve_camera_sessions_track_and_smooth_frame_after_frame(bundled):
     for name in ("a", "b", "c"):
         s.follow(name, lib.FrameResult(file="x"), bundled.class_names)
     assert len(s) == 2  # the oldest session went first
+
+
+def test_the_camera_page_in_a_real_browser_shows_tracks_and_the_timeline(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from serve_browser import find_chromium
+    from serve_camera import camera_clip, run_camera
+    from serve_process import ServerProcess
+
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
+    y4m = camera_clip(tmp_path, seconds=2)
+    with ServerProcess(["--threads", "1"]) as server:
+        seen = run_camera(server.url + "/", y4m, seconds=3, screenshot=tmp_path / "shot.png")
+    assert seen["labels"] and all(label.startswith("#1 ") for label in seen["labels"])
+    (track,) = seen["history"]
+    assert track[0] == 1 and track[1] >= 3  # points on the timeline of person #1
+    assert not seen["problems"] and (tmp_path / "shot.png").stat().st_size > 1000
