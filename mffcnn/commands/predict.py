@@ -50,6 +50,7 @@ def register(sub) -> None:
     add_detector_arg(p)
     p.add_argument("--video-stride", type=int, default=1, metavar="N", help="classify every N-th video frame")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop each video or webcam after N classified frames")
+    add_tracking(p)
     add_max_megapixels(p, "skip images with more pixels, read from the header before decoding")
     p.add_argument("--threads", type=int, help="CPU threads for the network (default: PyTorch's / ONNX Runtime's)")
     p.add_argument("--project", default="runs", help="where run folders go (runs/predict/exp, exp2, …)")
@@ -66,6 +67,20 @@ def add_detector_arg(p) -> None:
         default="blazeface",
         help="face detector: blazeface (MediaPipe's BlazeFace with landmarks; default) or haar (Viola-Jones, "
         "the paper's, with the model's settings)",
+    )
+
+
+def add_tracking(p) -> None:
+    """--no-track and --smooth (predict/tracking.py, predict/smoothing.py): videos and webcams only."""
+    p.add_argument(
+        "--no-track", action="store_true", help="videos: no track id per person (and so no smoothing, no timelines)"
+    )
+    p.add_argument(
+        "--smooth",
+        type=float,
+        default=0.5,  # = predict.smoothing.SMOOTHING, not imported here: the parser loads no torch
+        metavar="SECONDS",
+        help="videos: time constant of each person's smoothed label, in seconds; 0: raw labels only (default: 0.5)",
     )
 
 
@@ -92,6 +107,8 @@ def run(args) -> int:
             raise MffcnnError(f"input {i!r} does not exist")
     if args.batch_size < 1 or args.video_stride < 1 or (args.max_frames is not None and args.max_frames < 1):
         raise MffcnnError("--batch-size, --video-stride and --max-frames must be at least 1")
+    if args.smooth < 0:
+        raise MffcnnError("--smooth is a time constant in seconds, 0 or more")
     if args.max_megapixels <= 0:
         raise MffcnnError("--max-megapixels must be above 0")
     if args.min_face is not None and not 0 < args.min_face <= 1:
@@ -111,7 +128,7 @@ def run(args) -> int:
             return
         where = r.file + (f" frame {r.frame} ({r.time:.2f} s)" if r.frame is not None else "")
         if webcam and r.file.startswith("webcam:"):  # live: one line per frame
-            faces = ", ".join(f"{f.label} {f.score:.2f} at {f.box}" for f in r.faces) or "no face"
+            faces = ", ".join(_live(f) for f in r.faces) or "no face"
             print(f"{where}: {faces}", flush=True)
             return
         for f in r.faces:
@@ -133,6 +150,8 @@ def run(args) -> int:
         progress=not args.quiet,
         on_frame=show,
         max_pixels=round(args.max_megapixels * MEGA),
+        track=not args.no_track,
+        smoothing=args.smooth,
     )
     paths = write(result)
     if printed > PRINT_FACES:
@@ -145,3 +164,10 @@ def run(args) -> int:
         else f"results{saved}: {out_dir}/ ({', '.join(p.name for p in paths)})"
     )
     return 0
+
+
+def _live(f) -> str:
+    """One face of a webcam frame: its track and smoothed label, when it has them, before the raw one."""
+    who = f"#{f.track} " if f.track is not None else ""
+    steady = f"{f.smoothed_label} {f.smoothed_score:.2f} (raw {f.label} {f.score:.2f})" if f.smoothed_label else ""
+    return f"{who}{steady or f'{f.label} {f.score:.2f}'} at {f.box}"

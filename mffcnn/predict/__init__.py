@@ -16,7 +16,8 @@ already are face crops take `detect=False` (`--no-detect`): the whole image is t
 
 The package, by concern (after ultralytics' engine/predictor, engine/results and nn/autobackend):
 backends.py (every model file behind one interface), faces.py (find and crop), sources.py (what is read),
-pipeline.py (the stages, batching), draw.py (annotated output), results.py (result objects and writers).
+pipeline.py (the stages, batching), draw.py (annotated output), results.py (result objects and writers);
+videos: tracking.py (a track id per person), smoothing.py (steady labels), timeline.py (a timeline per person).
 """
 
 from mffcnn.predict.backends import DEFAULT_MODEL, SAMPLE_IMAGE, Backend, InferenceModel, resolve_model_path

@@ -78,14 +78,16 @@ def canvas(image: np.ndarray) -> np.ndarray:
 
 
 def annotate(image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
-    """A copy of an image (grey or BGR) with each face's box, label and score drawn on it."""
+    """A copy of an image (grey or BGR) with each face's box, label and score drawn on it; in a video, its
+    track id and the smoothed label and score."""
     out = canvas(image)
     h, w = out.shape[:2]
     thick = max(1, round(min(h, w) / 300))
     for f in faces:
         x, y, bw, bh = f.box
         cv2.rectangle(out, (x, y), (x + bw, y + bh), BOX_COLOUR, thick, cv2.LINE_AA)
-        text = f"{f.label} {f.score:.2f}"
+        label, score = (f.smoothed_label, f.smoothed_score) if f.smoothed_label else (f.label, f.score)
+        text = (f"#{f.track} " if f.track is not None else "") + f"{label} {score:.2f}"  # a video's: smoothed
         scale = max(0.4, bw / 220)
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
         top = y - th - base - 2 * thick if y - th - base - 2 * thick >= 0 else y + bh  # below the box at the top edge

@@ -25,7 +25,10 @@ from mffcnn.predict.backends import Backend, load_backend
 from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, sink_for
 from mffcnn.predict.faces import choose_detector, find_faces
 from mffcnn.predict.results import FrameResult, Predictions, Summary, faces_from
+from mffcnn.predict.smoothing import SMOOTHING, Smoother
 from mffcnn.predict.sources import Source, list_sources
+from mffcnn.predict.timeline import write_timelines
+from mffcnn.predict.tracking import Tracker
 from mffcnn.progress import progress as progress_bar
 
 DEFAULT_BATCH = 128
@@ -59,6 +62,8 @@ class Options:
     save_dir: Path | None = None
     progress: bool = False
     max_pixels: int | None = MAX_PIXELS
+    track: bool = True  # videos and webcams: a track id per person (tracking.py)
+    smoothing: float = SMOOTHING  # s: τ of each track's smoothed probabilities (smoothing.py); 0: off
 
 
 @dataclass
@@ -68,6 +73,8 @@ class _Pending:
     first: int  # index of its first face in the pending batch
     canvas: np.ndarray | None  # colour frame to annotate (only with save)
     sink: Sink | None
+    tracks: list[int | None] | None = None  # the boxes' track ids (videos and webcams)
+    smoother: Smoother | None = None  # its input's smoother, applied as the frame is classified, in order
 
 
 class Batcher:
@@ -79,8 +86,10 @@ class Batcher:
         self.crops: list[np.ndarray] = []
         self.held_pixels = 0  # frames kept only to be annotated once their faces are classified
 
-    def add(self, result: FrameResult, boxes: list[Box], crops: list[np.ndarray], frame, sink) -> list[FrameResult]:
-        self.pending.append(_Pending(result, boxes, len(self.crops), frame, sink))
+    def add(
+        self, result: FrameResult, boxes: list[Box], crops: list[np.ndarray], frame, sink, tracks=None, smoother=None
+    ) -> list[FrameResult]:
+        self.pending.append(_Pending(result, boxes, len(self.crops), frame, sink, tracks, smoother))
         self.crops.extend(crops)
         self.held_pixels += frame.size if frame is not None else 0
         if len(self.crops) >= self.batch_size or self.held_pixels >= FLUSH_PIXELS:
@@ -94,7 +103,10 @@ class Batcher:
         for p in self.pending:
             if p.boxes:
                 rows = probs[p.first : p.first + len(p.boxes)]
-                p.result.faces += faces_from([b.to_list() for b in p.boxes], rows, names)
+                faces = faces_from([b.to_list() for b in p.boxes], rows, names, p.tracks)
+                if p.smoother is not None:
+                    p.smoother.smooth(p.result.time or 0.0, faces, names)
+                p.result.faces += faces
             if p.sink is not None and p.canvas is not None:
                 p.sink.write(annotate(p.canvas, p.result.faces))
             done.append(p.result)
@@ -179,6 +191,8 @@ class _Run:
         stride, limit = self.options.video_stride, self.options.max_frames
         sink = sink_for(self.options.save_dir, src, self.saved_names, video=True, fps=(fps or DEFAULT_FPS) / stride)
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not webcam else 0
+        tracker = Tracker((fps or DEFAULT_FPS) / stride) if self.options.track else None
+        smoother = Smoother(self.options.smoothing) if tracker and self.options.smoothing > 0 else None
         bar = progress_bar(
             total or None,
             desc=Path(src.name).name,
@@ -205,7 +219,9 @@ class _Run:
                         h, w = grey.shape
                         result = FrameResult(file=src.name, frame=index, time=round(t, 4), width=w, height=h)
                         classified += 1
-                        done = self.batcher.add(result, *self.faces(grey), frame if sink else None, sink)
+                        boxes, crops = self.faces(grey)
+                        tracks = tracker.update(boxes) if tracker else None
+                        done = self.batcher.add(result, boxes, crops, frame if sink else None, sink, tracks, smoother)
                         self.emit(done + self.batcher.flush() if webcam else done)  # a webcam answers at once
                     index += 1
             except KeyboardInterrupt:
@@ -240,6 +256,8 @@ def predict(
     progress: bool = False,
     on_frame: Callable[[FrameResult], None] | None = None,
     max_pixels: int | None = MAX_PIXELS,
+    track: bool = True,
+    smoothing: float = SMOOTHING,
 ) -> Predictions:
     """Classify every face in `inputs`: a path (image, folder — recursive —, video file), a list of them, a
     numpy image (H×W grey or H×W×3 BGR), a webcam index (int, or "webcam:N").
@@ -251,11 +269,15 @@ def predict(
     classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write annotated images and videos
     there. on_frame: called with each finished result, in order (live webcam output). max_pixels: an image
     file with more pixels (read from its header, before decoding) is an unreadable file (None: no limit).
+    track: give each face of a video or webcam its person's track id. smoothing: τ in seconds of each track's
+    smoothed probabilities (0: none). With save_dir, each track's timeline is plotted there too (timeline.py).
     """
     if batch_size < 1:
         raise MffcnnError("--batch-size must be at least 1")
     if video_stride < 1:
         raise MffcnnError("--video-stride must be at least 1")
+    if smoothing < 0:
+        raise MffcnnError("--smooth is a time constant in seconds, 0 or more")
     start = time.perf_counter()
     sources = list_sources(inputs, recursive=recursive)  # a mistyped path fails before the model loads
     if not sources:
@@ -269,6 +291,8 @@ def predict(
         save_dir=Path(save_dir) if save_dir is not None else None,
         progress=progress,
         max_pixels=max_pixels,
+        track=track,
+        smoothing=smoothing,
     )
     run = _Run(model, batch_size, options, on_frame)
     files = [s for s in sources if s.kind in ("image", "video", "unusable")]
@@ -289,7 +313,12 @@ def predict(
     finally:
         bar.close()
     run.summary.seconds = round(time.perf_counter() - start, 3)
-    return Predictions(results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe())
+    result = Predictions(
+        results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe()
+    )
+    if options.save_dir is not None:
+        write_timelines(result.tracks, options.save_dir)
+    return result
 
 
 @contextmanager

@@ -24,12 +24,27 @@ class Face:
     label: str
     score: float  # probability of the label
     probabilities: dict[str, float]  # every class, in the model's order
+    # Videos and webcams (predict/tracking.py, predict/smoothing.py): the person's track id within the input,
+    # and the label, score and probabilities smoothed over the track's frames. None for photos, untracked runs,
+    # and a face whose track is not confirmed yet.
+    track: int | None = None
+    smoothed_label: str | None = None
+    smoothed_score: float | None = None
+    smoothed_probabilities: dict[str, float] | None = None
 
 
-def faces_from(boxes: Sequence[list[int]], probabilities: np.ndarray, class_names: Sequence[str]) -> list[Face]:
+_VIDEO_ONLY = ("track", "smoothed_label", "smoothed_score", "smoothed_probabilities")
+
+
+def faces_from(
+    boxes: Sequence[list[int]],
+    probabilities: np.ndarray,
+    class_names: Sequence[str],
+    tracks: Sequence[int | None] | None = None,
+) -> list[Face]:
     """One Face per box, from its row of class probabilities (n, C): the label is the most probable class."""
     faces = []
-    for box, row in zip(boxes, probabilities):
+    for k, (box, row) in enumerate(zip(boxes, probabilities)):
         best = int(row.argmax())
         faces.append(
             Face(
@@ -37,6 +52,7 @@ def faces_from(boxes: Sequence[list[int]], probabilities: np.ndarray, class_name
                 label=class_names[best],
                 score=round(float(row[best]), 6),
                 probabilities={c: round(float(v), 6) for c, v in zip(class_names, row)},
+                track=tracks[k] if tracks is not None else None,
             )
         )
     return faces
@@ -59,6 +75,10 @@ class FrameResult:
         d = asdict(self)
         if d["error"] is None:
             del d["error"]
+        if self.frame is None:  # a photo's faces keep the keys they had before tracking
+            for face in d["faces"]:
+                for key in _VIDEO_ONLY:
+                    face.pop(key)
         return d
 
 
@@ -117,6 +137,14 @@ class Predictions:
     class_names: list[str]
     model: dict
 
+    @property
+    def tracks(self) -> list:
+        """One timeline.Track per person of each video or webcam: its frames, times, boxes, raw and smoothed
+        probabilities, and `summary()` (share of time and onset of each expression)."""
+        from mffcnn.predict.timeline import tracks_of  # noqa: PLC0415
+
+        return tracks_of(self.results, self.class_names)
+
     def to_dict(self) -> dict:
         return {
             "model": self.model,
@@ -143,6 +171,10 @@ class Predictions:
                         "label": "",
                         "score": None,
                         **{f"p_{c}": None for c in self.class_names},
+                        "track": None,
+                        "smoothed_label": "",
+                        "smoothed_score": None,
+                        **{f"s_{c}": None for c in self.class_names},
                     }
                 )
             for i, f in enumerate(r.faces):
@@ -158,6 +190,10 @@ class Predictions:
                         "label": f.label,
                         "score": f.score,
                         **{f"p_{c}": f.probabilities[c] for c in self.class_names},
+                        "track": f.track,
+                        "smoothed_label": f.smoothed_label or "",
+                        "smoothed_score": f.smoothed_score,
+                        **{f"s_{c}": (f.smoothed_probabilities or {}).get(c) for c in self.class_names},
                     }
                 )
         return rows
@@ -187,6 +223,10 @@ class WriteCSV:
             "label",
             "score",
             *(f"p_{c}" for c in predictions.class_names),
+            "track",
+            "smoothed_label",
+            "smoothed_score",
+            *(f"s_{c}" for c in predictions.class_names),
             "error",
         ]
         with open(path, "w", newline="", encoding="utf-8") as f:

@@ -23,6 +23,7 @@ from mffcnn.predict.faces import choose_detector
 from mffcnn.predict.pipeline import load_model
 from mffcnn.serve.limits import INTERNAL_ERROR, UNPROCESSABLE, Limits, RequestError, busy
 from mffcnn.serve.service import READABLE, Service
+from mffcnn.serve.tracks import MAX_ID, Sessions
 from mffcnn.serve.uploads import read_uploads
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -85,6 +86,7 @@ def create_app(
     loaded = model if isinstance(model, Backend) else load_model(model, threads=threads)
     service = Service(loaded, limits=limits, threads=threads)
     chosen = choose_detector(loaded.preprocessing, detector)
+    sessions = Sessions()  # the page's camera: a tracker and a smoother per client (tracks.py)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -112,6 +114,12 @@ def create_app(
             f"(this server's default: {chosen.min_size:g}; at least {limits.smallest_min_face})",
         ),
         detect: bool = Query(True, description="false: each image is a face crop already; nothing is detected"),
+        track: str | None = Query(
+            None,
+            max_length=MAX_ID,
+            description="a camera session id (any string the client makes up): the images are the session's next "
+            "frames, and each face gets its track id and smoothed label (track, smoothed_label, …)",
+        ),
     ) -> JSONResponse:
         settings = chosen
         if min_face is not None:
@@ -124,6 +132,8 @@ def create_app(
             settings = choose_detector(loaded.preprocessing, detector, min_face)
         uploads = await read_uploads(request, limits)
         result = await service.predict(uploads, detect=detect, detector=settings)
+        for frame in result.results if track else []:
+            sessions.follow(track, frame, loaded.class_names)
         return JSONResponse(result.to_dict())
 
     @app.get("/health", summary="Is the server up; its limits and how much batching it does")

@@ -7,11 +7,16 @@ const MAX_PHOTOS = 20;         // photos sent per choice (one request each, one 
 const CAMERA_WIDTH = 640;      // the camera frame sent: 640×480 is what the detector is fastest on
 const CAMERA_HEIGHT = 480;
 const JPEG_QUALITY = 0.85;
+// The camera's timeline: the smoothed probabilities of each person (track) over the last seconds, scrolling.
+const TIMELINE_SECONDS = 10;
+const TIMELINE_TRACKS = 3;     // people shown at most (the most recently seen)
+const STRIP_HEIGHT = 110;      // px per person
+const AXIS_HEIGHT = 14;        // px under the strips for the time axis
 // One colour per class, in the model's order (colour-blind-safe palette of Okabe & Ito, then greys).
 const PALETTE = ["#d55e00", "#009e73", "#8e44ad", "#e69f00", "#0072b2", "#cc79a7", "#56b4e9", "#666", "#999"];
 
 let classNames = [];
-let camera = null;  // {stream, canvas, running}
+let camera = null;  // {stream, canvas, running, session, history}
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,11 +55,13 @@ async function describeModel() {
   }
 }
 
-// POST one image; the parsed JSON answer, or an Error with the server's one-line detail.
-async function predict(blob, name) {
+// POST one image; the parsed JSON answer, or an Error with the server's one-line detail. session: a camera
+// session id, so that the server tracks its faces across frames and smooths their labels (serve/tracks.py).
+async function predict(blob, name, session) {
   const form = new FormData();
   form.append("files", blob, name);
-  const response = await fetch("/predict", { method: "POST", body: form });
+  const url = session ? `/predict?track=${encodeURIComponent(session)}` : "/predict";
+  const response = await fetch(url, { method: "POST", body: form });
   let body = null;
   try { body = await response.json(); } catch (e) { /* not JSON: said below */ }
   if (!response.ok) {
@@ -63,19 +70,26 @@ async function predict(blob, name) {
   return body;
 }
 
+// A camera face's steady label (smoothed over its track) where the server gave one, else its own.
+const steady = (face) => (face.smoothed_label
+  ? { label: face.smoothed_label, score: face.smoothed_score, probabilities: face.smoothed_probabilities }
+  : face);
+const who = (face) => (face.track !== undefined && face.track !== null ? `#${face.track} ` : "");
+
 // Boxes and labels over an image or video shown at any size: positions in % of the frame's own pixels.
 function drawBoxes(overlay, result) {
   overlay.replaceChildren();
   for (const face of result.faces) {
     const [x, y, w, h] = face.box;
+    const shown = steady(face);
     const box = el("div", "face-box");
-    box.style.setProperty("--c", colourOf(face.label));
+    box.style.setProperty("--c", colourOf(shown.label));
     box.style.left = `${(100 * x) / result.width}%`;
     box.style.top = `${(100 * y) / result.height}%`;
     box.style.width = `${(100 * w) / result.width}%`;
     box.style.height = `${(100 * h) / result.height}%`;
     if (y < 0.06 * result.height) box.classList.add("top");  // no room above: the label goes below
-    box.appendChild(el("span", "face-label", `${face.label} ${Math.round(100 * face.score)}%`));
+    box.appendChild(el("span", "face-label", `${who(face)}${shown.label} ${Math.round(100 * shown.score)}%`));
     overlay.appendChild(box);
   }
 }
@@ -91,14 +105,17 @@ function drawBars(container, result) {
     return;
   }
   result.faces.forEach((face, i) => {
+    const shown = steady(face);
     const block = el("div", "face");
-    block.style.setProperty("--c", colourOf(face.label));
+    block.style.setProperty("--c", colourOf(shown.label));
     const title = el("h3");
-    title.append(el("span", "swatch"), `Face ${i + 1}: ${face.label}`);
+    const raw = face.smoothed_label ? ` (this frame: ${face.label})` : "";
+    const name = who(face) ? `Person ${who(face).trim()}` : `Face ${i + 1}`;
+    title.append(el("span", "swatch"), `${name}: ${shown.label}${raw}`);
     block.appendChild(title);
-    const ranked = Object.entries(face.probabilities).sort((a, b) => b[1] - a[1]);
+    const ranked = Object.entries(shown.probabilities).sort((a, b) => b[1] - a[1]);
     for (const [name, p] of ranked) {
-      const row = el("div", name === face.label ? "bar best" : "bar");
+      const row = el("div", name === shown.label ? "bar best" : "bar");
       const track = el("div", "track");
       const fill = el("div", "fill");
       fill.style.width = `${(100 * p).toFixed(1)}%`;
@@ -172,7 +189,8 @@ async function toggleCamera() {
     const stream = await navigator.mediaDevices.getUserMedia({
       video: { width: { ideal: CAMERA_WIDTH }, height: { ideal: CAMERA_HEIGHT } }, audio: false,
     });
-    camera = { stream, canvas: document.createElement("canvas"), running: true };
+    const session = window.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    camera = { stream, canvas: document.createElement("canvas"), running: true, session, history: new Map() };
   } catch (e) {
     setStatus(`No camera: ${e.message || e.name}`, true);
     return;
@@ -198,10 +216,12 @@ async function cameraLoop(cam) {
     cam.canvas.getContext("2d").drawImage(video, 0, 0, cam.canvas.width, cam.canvas.height);
     const blob = await new Promise((r) => cam.canvas.toBlob(r, "image/jpeg", JPEG_QUALITY));
     try {
-      const result = (await predict(blob, "camera.jpg")).results[0];
+      const result = (await predict(blob, "camera.jpg", cam.session)).results[0];
       if (!cam.running) break;
       drawBoxes($("live-overlay"), result);
       drawBars($("live-faces"), result);
+      remember(cam.history, result, performance.now() / 1000);
+      drawTimeline($("timeline"), cam.history, performance.now() / 1000);
       frames += 1;
       const fps = (1000 * frames) / (performance.now() - started);
       setStatus(`camera: ${result.faces.length} face${result.faces.length === 1 ? "" : "s"}, ${fps.toFixed(1)} frames/s`);
@@ -210,6 +230,69 @@ async function cameraLoop(cam) {
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+// Each tracked face's smoothed probabilities, kept for the last TIMELINE_SECONDS.
+function remember(history, result, now) {
+  for (const face of result.faces) {
+    if (face.track === undefined || face.track === null) continue;
+    if (!history.has(face.track)) history.set(face.track, []);
+    history.get(face.track).push({ t: now, p: steady(face).probabilities, label: steady(face).label });
+  }
+  for (const [track, points] of history) {
+    while (points.length && points[0].t < now - TIMELINE_SECONDS) points.shift();
+    if (!points.length) history.delete(track);
+  }
+}
+
+// One strip per person: a line per class over the last seconds (right edge: now), the label as a band on top.
+function drawTimeline(canvas, history, now) {
+  const tracks = [...history.entries()].sort((a, b) => b[1].at(-1).t - a[1].at(-1).t).slice(0, TIMELINE_TRACKS);
+  canvas.hidden = tracks.length === 0;
+  const legend = $("legend");
+  if (!legend.childElementCount) {
+    for (const name of classNames) {
+      const key = el("span", null, name);
+      key.style.setProperty("--c", colourOf(name));
+      legend.appendChild(key);
+    }
+  }
+  legend.hidden = canvas.hidden;
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth || 640;
+  const height = STRIP_HEIGHT * Math.max(tracks.length, 1) + AXIS_HEIGHT;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  canvas.style.height = `${height}px`;
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, width, height);
+  const left = 34;
+  const x = (t) => left + ((width - left - 4) * (t - (now - TIMELINE_SECONDS))) / TIMELINE_SECONDS;
+  g.font = "11px system-ui, sans-serif";
+  tracks.forEach(([track, points], k) => {
+    const top = k * STRIP_HEIGHT;
+    const y = (p) => top + 10 + (STRIP_HEIGHT - 16) * (1 - p);
+    g.fillStyle = "#5d6678";
+    g.fillText(`#${track}`, 2, top + 12);
+    g.strokeStyle = "#eceff4";
+    g.strokeRect(left, top + 10, width - left - 4, STRIP_HEIGHT - 16);
+    points.forEach((pt, i) => {  // the smoothed label, as a band along the top
+      const next = points[i + 1] ? x(points[i + 1].t) : x(pt.t) + 2;
+      g.fillStyle = colourOf(pt.label);
+      g.fillRect(x(pt.t), top + 3, Math.max(next - x(pt.t) + 0.5, 1), 6);
+    });
+    for (const name of classNames) {
+      g.strokeStyle = colourOf(name);
+      g.lineWidth = 2;
+      g.beginPath();
+      points.forEach((pt, i) => (i ? g.lineTo(x(pt.t), y(pt.p[name])) : g.moveTo(x(pt.t), y(pt.p[name]))));
+      g.stroke();
+    }
+  });
+  g.fillStyle = "#5d6678";
+  g.fillText(`−${TIMELINE_SECONDS} s`, left, height - 1);
+  g.fillText("now", width - 26, height - 1);
 }
 
 function listenForDrops() {
