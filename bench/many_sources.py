@@ -52,12 +52,13 @@ VARIANTS = {  # name → (changes to the default recipe `augmented`, source-bala
     "balanced-photo": (
         dict(sampling_power=0.5, **PHOTO),
         True,
-        "… and photometric jitter (gamma ±50 %, blur σ ≤ 1.2 px, noise σ ≤ 6, down to half the side)",
+        "every source the same share, classes drawn by frequency^-0.5, and photometric jitter (gamma ±50 %, "
+        "blur σ ≤ 1.2 px, noise σ ≤ 6, down to half the side)",
     ),
     "balanced-photo-weights": (
         dict(sampling_power=0.5, class_weight_power=0.5, **PHOTO),
         True,
-        "… and the loss weighted by class frequency^-0.5 as well",
+        "as balanced-photo, and the loss weighted by class frequency^-0.5 as well",
     ),
 }
 
@@ -103,7 +104,8 @@ def run(args, name: str) -> Path:
         "train_counts": {s: int((source == s).sum()) for s in np.unique(source)},
     }
     curve = read_json(curve_path) if curve_path.exists() else {**meta, "rows": []}
-    if {k: curve.get(k) for k in meta} != meta:
+    same = ("variant", "recipe", "source_balanced", "affectnet_source", "seed", "n_train")
+    if any(curve.get(k) != meta[k] for k in same):
         raise SystemExit(f"{curve_path} was made with other settings; use another --project or delete it")
     done = {r["epoch"] for r in curve["rows"]}
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(EXPRESSIONS7)))
@@ -177,7 +179,7 @@ def report(args, names: list[str]) -> None:
                 continue
             s = r["scores"]
             rows.append(
-                f"| `{name}` | {c['what']} | {label}: {r['epoch']} | "
+                f"| `{name}` | {VARIANTS[name][2] if name in VARIANTS else c['what']} | {label}: {r['epoch']} | "
                 + " | ".join(
                     f"{100 * s[k]['accuracy']:.1f} / {100 * s[k]['mean_per_class']:.1f}" if k in s else "—"
                     for k in cols
