@@ -41,6 +41,9 @@ def found(scene, settings=BLAZE) -> tuple[int, int]:
         (1920, 1080, 276, None),
         (640, 480, 48, (200, 300)),  # 10 % of the shorter side
         (1920, 1080, 108, (1500, 300)),  # 10 % of the shorter side
+        (1920, 1080, 108, (300, 900)),
+        (1280, 720, 72, (650, 380)),
+        (640, 480, 48, (560, 80)),
     ],
 )
 def test_wide_frames_and_small_faces_are_found(w, h, size, at):
@@ -183,3 +186,14 @@ def test_the_face_utilities_load_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_predict_detector_option(tmp_path, capsys):
+    """`mffcnn predict` finds the wide canvas's face with its default detector, not with --detector haar."""
+    from mffcnn.cli import main
+
+    image = tmp_path / "wide.png"
+    cv2.imwrite(str(image), face_scenes.one_face(1024, 512, 98, at=(700, 260)).grey)
+    for extra, faces in (([], 1), (["--detector", "haar"], 0)):
+        assert main(["predict", str(image), "-q", "--output", str(tmp_path / f"out{faces}"), *extra]) == 0
+        assert f"; {faces} face" in capsys.readouterr().out
