@@ -254,6 +254,8 @@ def main() -> None:
     start = time.perf_counter()
     jaffe = [read_grey(p) for p in sorted(Path(args.jaffe).glob("*.tiff"))]
     affectnet = [read_grey(p) for p in sorted(Path(args.affectnet).rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not jaffe or not affectnet:
+        sys.exit(f"bench/face_detectors.py: no images in {args.jaffe if not jaffe else args.affectnet}")
     sample = face_scenes.sample_face()[0]
     data_rows, facts = dataset_rows(jaffe, affectnet)
     scenes = [face_scenes.Scene("the sample photo (512×512)", sample, [face_scenes.sample_face()[1]])]
