@@ -197,3 +197,23 @@ def test_cli_predict_detector_option(tmp_path, capsys):
     for extra, faces in (([], 1), (["--detector", "haar"], 0)):
         assert main(["predict", str(image), "-q", "--output", str(tmp_path / f"out{faces}"), *extra]) == 0
         assert f"; {faces} face" in capsys.readouterr().out
+
+
+def test_prepare_aligns_loose_crops_and_counts_the_fallbacks(tmp_path, capsys):
+    """A folder dataset of loose crops, prepared with --detector blazeface --align eyes: every image kept, the
+    faceless ones cut by the fallback geometry and counted."""
+    from mffcnn.cli import main
+    from mffcnn.data import load_dataset
+
+    grey, box = face_scenes.sample_face()
+    face = cv2.resize(grey[box.y - 20 : box.y + box.h + 20, box.x - 20 : box.x + box.w + 20], (96, 96))
+    for i, label in enumerate(("happy", "sadness")):
+        (tmp_path / label).mkdir()
+        cv2.imwrite(str(tmp_path / label / "face.png"), face)
+        cv2.imwrite(str(tmp_path / label / "wall.png"), face_scenes.background(96, 96, seed=i))
+    fs = load_dataset("folder", tmp_path, face_detector="blazeface", align="eyes", cache=False)
+    assert len(fs) == 4 and fs.images.shape == (4, 60, 60)
+    assert all(fs.summary.classes[c].whole_image == 1 for c in ("happy", "sadness"))
+    assert (fs.preprocessing.face_detector, fs.preprocessing.align) == ("blazeface", "eyes")
+    assert main(["prepare", "folder", str(tmp_path), "--detector", "blazeface", "--align", "eyes", "--no-cache"]) == 0
+    assert "BlazeFace eyes aligned inside" in capsys.readouterr().out
