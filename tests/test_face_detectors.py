@@ -217,3 +217,14 @@ def test_prepare_aligns_loose_crops_and_counts_the_fallbacks(tmp_path, capsys):
     assert (fs.preprocessing.face_detector, fs.preprocessing.align) == ("blazeface", "eyes")
     assert main(["prepare", "folder", str(tmp_path), "--detector", "blazeface", "--align", "eyes", "--no-cache"]) == 0
     assert "BlazeFace eyes aligned inside" in capsys.readouterr().out
+
+
+def test_detection_works_in_a_forked_child():
+    """After a fork (multiprocessing on Linux) the child has none of the parent's detection threads."""
+    import multiprocessing
+
+    scene = face_scenes.one_face(640, 480, 120, seed=3)
+    assert found(scene) == (1, 0)  # the parent's pool and session exist now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(found, (scene,)).get(timeout=30) == (1, 0)

@@ -242,6 +242,16 @@ def _detect_upright(grey: np.ndarray, settings: BlazeFaceSettings) -> list[Detec
 _pools: dict = {}
 
 
+def _forget_after_fork() -> None:
+    """A forked child has none of its parent's pool threads, and ONNX Runtime sessions are not fork-safe: start
+    afresh there."""
+    _pools.clear()
+    _per_thread.__dict__.pop("sessions", None)
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _pool():
     """Threads that look in the windows side by side (ONNX Runtime lets go of the GIL while it runs): one per
     core up to DETECT_THREADS; None on one core."""
