@@ -42,8 +42,8 @@ LANDMARKS = ("eye_left", "eye_right", "nose", "mouth", "ear_left", "ear_right")
 RAW_SCORE_LIMIT = 80.0  # MediaPipe clips the logits at ±100; 80 keeps float32's sigmoid finite
 NMS_IOU = 0.3  # MediaPipe's min_suppression_threshold
 RETRY_ANGLE = 30.0
-# Windows are looked in by this many threads at most (the cores of the machine, if fewer): a 640×480 frame is
-# 15 network runs, and the issue's budget is per frame on 2 cores.
+# The main thread's windows are looked in by this many threads at most (the cores of the machine, if fewer): a
+# 640×480 frame is 15 network runs, and the issue's budget is per frame on 2 cores.
 DETECT_THREADS = 2
 
 
@@ -234,7 +234,9 @@ def _detect_upright(grey: np.ndarray, settings: BlazeFaceSettings) -> list[Detec
         d[:, 3] -= y0
         return d, s
 
-    pool = _pool() if len(windows) >= 3 else None
+    # Only the main thread (predict) spreads its windows: serve's workers each detect on their own, side by side,
+    # and a shared pool would cap them all at DETECT_THREADS.
+    pool = _pool() if len(windows) >= 3 and threading.current_thread() is threading.main_thread() else None
     found = list(pool.map(look, windows) if pool else map(look, windows))
     return _to_detections(*_weighted_nms(np.concatenate([d for d, _ in found]), np.concatenate([s for _, s in found])))
 
