@@ -62,7 +62,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from mffcnn.data.images import read_grey
-    from mffcnn.predict import find_faces, load_model, resolve_model_path
+    from mffcnn.predict import choose_detector, find_faces, load_model, resolve_model_path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from speed import benchmark_frame, timed
@@ -135,8 +135,8 @@ def main() -> None:
         b1, _ = timed(lambda m=m: m.probabilities(batch[:1]), repeats=args.repeats, inner=20)
         b100, _ = timed(lambda m=m: m.probabilities(batch), repeats=args.repeats)
 
-        def frame_once(m=m):
-            boxes_, crops_ = find_faces(frame, m.preprocessing)
+        def frame_once(m=m, d=choose_detector(m.preprocessing)):  # predict's own detector (BlazeFace)
+            boxes_, crops_ = find_faces(frame, m.preprocessing, detector=d)
             return m.probabilities(np.stack(crops_)) if crops_ else None
 
         fr, _ = timed(frame_once, repeats=args.repeats, inner=3)
@@ -177,7 +177,8 @@ def main() -> None:
         "tool's classifier, as each runs it: fer's TFLite path (its default) loops over them one face per "
         "interpreter call inside that call; its Keras path and mffcnn run them as one batch.",
         "",
-        "| | one face (ms) | batch of 100 in one call (faces/s) | 640×480 frame, detection + classification (ms) "
+        "| | one face (ms) | batch of 100 in one call (faces/s) | 640×480 frame, detection + classification (ms; "
+        "mffcnn: predict's detector, BlazeFace) "
         "| import |",
         "|---|---:|---:|---:|---:|",
         f"| fer, TFLite (its default; one face per interpreter call) | {s['tflite_b1_ms']:.2f} | {s['tflite_b100_faces_s']:,.0f} | "

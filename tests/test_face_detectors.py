@@ -41,6 +41,9 @@ def found(scene, settings=BLAZE) -> tuple[int, int]:
         (1920, 1080, 276, None),
         (640, 480, 48, (200, 300)),  # 10 % of the shorter side
         (1920, 1080, 108, (1500, 300)),  # 10 % of the shorter side
+        (1920, 1080, 108, (300, 900)),
+        (1280, 720, 72, (650, 380)),
+        (640, 480, 48, (560, 80)),
     ],
 )
 def test_wide_frames_and_small_faces_are_found(w, h, size, at):
@@ -183,3 +186,45 @@ def test_the_face_utilities_load_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cli_predict_detector_option(tmp_path, capsys):
+    """`mffcnn predict` finds the wide canvas's face with its default detector, not with --detector haar."""
+    from mffcnn.cli import main
+
+    image = tmp_path / "wide.png"
+    cv2.imwrite(str(image), face_scenes.one_face(1024, 512, 98, at=(700, 260)).grey)
+    for extra, faces in (([], 1), (["--detector", "haar"], 0)):
+        assert main(["predict", str(image), "-q", "--output", str(tmp_path / f"out{faces}"), *extra]) == 0
+        assert f"; {faces} face" in capsys.readouterr().out
+
+
+def test_prepare_aligns_loose_crops_and_counts_the_fallbacks(tmp_path, capsys):
+    """A folder dataset of loose crops, prepared with --detector blazeface --align eyes: every image kept, the
+    faceless ones cut by the fallback geometry and counted."""
+    from mffcnn.cli import main
+    from mffcnn.data import load_dataset
+
+    grey, box = face_scenes.sample_face()
+    face = cv2.resize(grey[box.y - 20 : box.y + box.h + 20, box.x - 20 : box.x + box.w + 20], (96, 96))
+    for i, label in enumerate(("happy", "sadness")):
+        (tmp_path / label).mkdir()
+        cv2.imwrite(str(tmp_path / label / "face.png"), face)
+        cv2.imwrite(str(tmp_path / label / "wall.png"), face_scenes.background(96, 96, seed=i))
+    fs = load_dataset("folder", tmp_path, face_detector="blazeface", align="eyes", cache=False)
+    assert len(fs) == 4 and fs.images.shape == (4, 60, 60)
+    assert all(fs.summary.classes[c].whole_image == 1 for c in ("happy", "sadness"))
+    assert (fs.preprocessing.face_detector, fs.preprocessing.align) == ("blazeface", "eyes")
+    assert main(["prepare", "folder", str(tmp_path), "--detector", "blazeface", "--align", "eyes", "--no-cache"]) == 0
+    assert "BlazeFace eyes aligned inside" in capsys.readouterr().out
+
+
+def test_detection_works_in_a_forked_child():
+    """After a fork (multiprocessing on Linux) the child has none of the parent's detection threads."""
+    import multiprocessing
+
+    scene = face_scenes.one_face(640, 480, 120, seed=3)
+    assert found(scene) == (1, 0)  # the parent's pool and session exist now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(found, (scene,)).get(timeout=30) == (1, 0)

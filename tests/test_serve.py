@@ -20,6 +20,7 @@ from mffcnn.serve.batching import FaceBatcher
 from mffcnn.serve.uploads import RAW_BODY_NAME
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from face_scenes import one_face  # noqa: E402
 from serve_limits import png_of_zeros  # noqa: E402
 
 SAMPLE = lib.SAMPLE_IMAGE
@@ -93,10 +94,20 @@ def test_options_detect_and_min_face(client, sample):
     crop = cv2.imencode(".png", np.full((60, 60), 100, np.uint8))[1].tobytes()
     whole = client.post("/predict?detect=false", content=crop).json()["results"][0]
     assert whole["status"] == "ok" and whole["faces"][0]["box"] == [0, 0, 60, 60]
-    assert client.post("/predict?min_face=0.05", content=sample).json()["summary"]["faces"] == 1
+    small = cv2.imencode(".png", one_face(640, 480, 32, at=(200, 300), seed=6).grey)[1].tobytes()
+    assert client.post("/predict", content=small).json()["summary"]["faces"] == 0  # 32 px: under the default 0.1
+    assert client.post("/predict?min_face=0.05", content=small).json()["summary"]["faces"] == 1
     assert "at least 0.02" in error(client.post("/predict?min_face=0.001", content=sample), 422, "invalid_parameter")
     assert "min_face" in error(client.post("/predict?min_face=2", content=sample), 422, "invalid_parameter")
     assert "min_face" in error(client.post("/predict?min_face=big", content=sample), 422, "invalid_parameter")
+
+
+def test_the_detector_is_chosen_at_start(model):
+    """BlazeFace by default; `mffcnn serve --detector haar` the paper's cascade, which misses this wide canvas's face."""
+    wide = cv2.imencode(".png", one_face(1024, 512, 98, at=(700, 260)).grey)[1].tobytes()
+    for detector, faces in ((None, 1), ("haar", 0)):
+        with TestClient(create_app(model, limits=SMALL, threads=1, detector=detector)) as c:
+            assert c.post("/predict", content=wide).json()["summary"]["faces"] == faces
 
 
 @pytest.mark.parametrize(

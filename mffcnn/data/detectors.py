@@ -9,7 +9,7 @@ it, and models trained on Haar crops keep their framing under BlazeFace. Only Bl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -29,6 +29,7 @@ HAAR_BOX_FROM_BLAZEFACE = (1.140, -0.008, -0.123)
 # (a fraction of its side, the border replicated): BlazeFace finds faces up to about 0.85 of its input, and
 # tight crops fill theirs.
 LOOSE_BORDER = 0.25
+LOOSE_MIN_FACE = 0.3  # of the bordered crop's shorter side: a face of 45 % of the crop or more
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ def detect_loose(grey: np.ndarray, settings: Settings) -> list[Face]:
     h, w = grey.shape
     pad = max(1, round(LOOSE_BORDER * max(h, w)))
     padded = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    # the face fills most of the crop: looking for faces under LOOSE_MIN_FACE of it costs runs and finds none
+    settings = replace(settings, min_size=max(settings.min_size, LOOSE_MIN_FACE))
     out = []
     for f in detect(padded, settings):
         box = Box(f.box.x - pad, f.box.y - pad, f.box.w, f.box.h)
