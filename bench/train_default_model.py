@@ -72,7 +72,7 @@ LICENCES = {
     "ferplus": "FER+ (Barsoum et al. 2016): labels MIT (Microsoft); its images are FER2013's, research use "
     "(Kaggle challenge terms)",
 }
-NO_PERSON_IDS = {"ferplus", "fer2013"}  # every face its own subject: always trained on, never a test fold
+NO_PERSON_IDS = {"ferplus", "fer2013", "affectnet"}  # every face its own subject: always trained on, never a test fold
 
 
 def parse_spec(spec: str) -> tuple[str, str, dict]:
@@ -262,6 +262,8 @@ def main() -> None:
     ap.add_argument("--state", help="save the final model's training state here after every epoch, and resume from it")
     ap.add_argument("--out", default="mffcnn/weights/default.safetensors")
     ap.add_argument("--bench-out", help="also write this run's section of BENCHMARKS.md")
+    ap.add_argument("--section", default="default_model", help="the section's name (a later stage: another one)")
+    ap.add_argument("--title", default="Bundled model", help="the section's title")
     args = ap.parse_args()
 
     if args.source_power and args.eval_folds:
@@ -299,7 +301,7 @@ def main() -> None:
     init, warm, pretrained_on = None, None, []
     if args.init:  # every lab set's people are tested in the folds: the checkpoint must not have seen them
         pretrained = load_checkpoint(args.init)
-        for _, fs in sets:
+        for _, fs in sets if args.eval_folds else []:  # no folds, no test faces: nothing to keep apart
             if fs.name not in NO_PERSON_IDS:
                 check_people(pretrained, fs.name, source=args.init)
         pretrained_on = sorted(trained_on(pretrained.info))
@@ -420,7 +422,7 @@ def main() -> None:
                     + ", ".join(f"{k} {100 * v:.1f}" for k, v in r["per_class"].items())
                 )
     if args.bench_out:
-        write_section(args.bench_out, "default_model", "Bundled model", lines)
+        write_section(args.bench_out, args.section, args.title, lines)
     else:
         print("\n".join(lines))
 
