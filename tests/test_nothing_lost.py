@@ -148,9 +148,10 @@ def test_ctrl_c_in_the_first_second_of_a_real_process(tmp_path):
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=60)
         assert "Traceback" not in err, (delay, err)
-        assert p.returncode in (0, 130), (delay, p.returncode, err)
-        if p.returncode == 130:
-            assert err.strip().splitlines()[-1].startswith("mffcnn: interrupted"), err
+        # 130: main's answer; -SIGINT: the signal landed after main returned, as Python ends (seen once in 24)
+        assert p.returncode in (0, 130, -signal.SIGINT), (delay, p.returncode, err)
+        lines = err.strip().splitlines()
+        assert len(lines) <= 1 and all(line.startswith("mffcnn: interrupted") for line in lines), err
 
 
 def test_a_file_name_that_is_not_utf8(photos, model_path, tmp_path, capsys):

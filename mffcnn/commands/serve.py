@@ -24,9 +24,7 @@ def register(sub) -> None:
     p.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)"
     )
-    p.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port (default: {DEFAULT_PORT})"
-    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port (default: {DEFAULT_PORT})")
     p.add_argument(
         "--threads",
         type=values.COUNT,
