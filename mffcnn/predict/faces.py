@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mffcnn.data.face import CASCADE_WINDOW, Box, DetectorSettings, crop_box, detect_faces
+from mffcnn.data.files import files_under
 from mffcnn.data.images import ImageError, is_image_file, read_image, to_grey_uint8
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError, warn
@@ -66,5 +67,5 @@ def _image_files(paths: Iterable[str | Path]) -> list[Path]:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise MffcnnError(f"{missing[0]} does not exist")
-    folder = lambda root: sorted(p for p in root.rglob("*") if p.is_file() and is_image_file(p))
+    folder = lambda root: [p for p in files_under(root) if is_image_file(p)]  # says what it cannot list
     return [f for p in paths for f in (folder(p) if p.is_dir() else [p])]
