@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -82,6 +83,8 @@ class Runner:
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
+            # A shell's background jobs ignore SIGINT, and so would their children: give Ctrl-C its default back
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
     def run(self, argv: list[str], cwd: Path, *, timeout: float = 300) -> Run:
@@ -187,6 +190,8 @@ def ctrl_c_start(r: Runner, tmp: Path) -> str:
         key = (
             f"{run.status()}{', traceback' if 'Traceback' in run.err else ''}, {lines} stderr line{'s' * (lines != 1)}"
         )
+        if "init_import_site" in run.err:  # Python's own start-up (site), before the first line of mffcnn runs
+            key = "a traceback of Python's own start-up (site, before mffcnn runs)"
         seen[key] = seen.get(key, 0) + 1
     return "; ".join(f"{n}× {k}" for k, n in seen.items())
 
@@ -368,7 +373,8 @@ def run_all(checkout: Path, only: list[str] | None = None) -> dict[str, str]:
 
 
 def cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    """A table cell: without the case's temporary folder, pipes escaped."""
+    return re.sub(r"/tmp/mffcnn-bad-[^/]+/", "", text).replace("|", "\\|")
 
 
 def main() -> None:

@@ -27,16 +27,21 @@ sys.path.insert(0, str(HERE))
 from markdown import write_section  # noqa: E402
 
 
-def demo_commands(makefile: Path) -> list[list[str]]:
-    """The mffcnn commands of the Makefile's demo target, with $(DEMO_CV) filled in."""
+def demo_commands(makefile: Path) -> list[tuple[dict, list[str]]]:
+    """The mffcnn commands of the Makefile's demo target (their environment variables, their arguments), with
+    $(DEMO_CV) filled in."""
     text = makefile.read_text()
     demo_cv = re.search(r"^DEMO_CV := (.+)$", text, re.M).group(1).strip()
     target = re.search(r"^demo:.*\n((?:\t.*\n)+)", text, re.M).group(1)
     commands = []
     for line in target.splitlines():
-        line = line.strip().replace("$(DEMO_CV)", demo_cv)
-        if line.startswith("$(BIN)/mffcnn "):
-            commands.append(shlex.split(line.removeprefix("$(BIN)/mffcnn ")))
+        words = shlex.split(line.strip().replace("$(DEMO_CV)", demo_cv))
+        env = {}
+        while words and "=" in words[0] and not words[0].startswith("$"):
+            key, _, value = words.pop(0).partition("=")
+            env[key] = value
+        if words and words[0] == "$(BIN)/mffcnn":
+            commands.append((env, words[1:]))
     return commands
 
 
@@ -54,13 +59,15 @@ def main() -> None:
     shutil.rmtree(project, ignore_errors=True)
     rows, load_start = [], os.getloadavg()[0]
     total_wall = total_cpu = 0.0
-    for argv in demo_commands(HERE.parent / "Makefile"):
+    for env, argv in demo_commands(HERE.parent / "Makefile"):
         argv = [*argv, "--project", str(project)]
         cpu, start = children_cpu(), time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mffcnn", *argv], check=True, stdout=subprocess.DEVNULL)
+        run_env = {**os.environ, **env}
+        subprocess.run([sys.executable, "-m", "mffcnn", *argv], check=True, stdout=subprocess.DEVNULL, env=run_env)
         wall, cpu = time.perf_counter() - start, children_cpu() - cpu
         total_wall, total_cpu = total_wall + wall, total_cpu + cpu
-        rows.append(f"| `mffcnn {shlex.join(argv[:-2])}` | {wall:.0f} s | {cpu:.0f} s |")
+        shown = " ".join([*(f"{k}={v}" for k, v in env.items()), "mffcnn", shlex.join(argv[:-2])])
+        rows.append(f"| `{shown}` | {wall:.0f} s | {cpu:.0f} s |")
     load_end = os.getloadavg()[0]
     results = [json.loads(p.read_text()) for p in sorted((project / "cv").glob("*/*/results.json"))]
     learnt = ", ".join(f"{r['protocol']} folds {100 * r['mean_accuracy']:.1f} %" for r in results)

@@ -223,13 +223,13 @@ class _Run:
                 sink.close()
         if index == 0 and not webcam:
             self.unusable(src.name, "no frame could be decoded")
-        elif not webcam and (limit is None or classified < limit) and index < total:
-            # The container announced more frames than could be decoded: a truncated or damaged file.
-            self.incomplete(src.name, f"incomplete video: {index} of the {total} frames its container announces")
         elif webcam:
             self.summary.webcams += 1
         else:
             self.summary.videos += 1
+            if (limit is None or classified < limit) and index < total:
+                # The container announced more frames than could be decoded: a truncated or damaged file.
+                self.incomplete(src.name, f"incomplete video: {index} of the {total} frames its container announces")
 
 
 def predict(
