@@ -1,7 +1,7 @@
 """Every bad-input case of issue 17, end to end through the CLI, before and after: one table in BENCHMARKS.md.
 
     python bench/bad_input_cases.py --checkout /tmp/base17 --save /tmp/before.json   # today's behaviour
-    python bench/bad_input_cases.py --before /tmp/before.json [--out BENCHMARKS.md]  # this checkout, and the table
+    python bench/bad_input_cases.py [--before bench/bad_input_before.json] [--out BENCHMARKS.md]  # and the table
     (or: --save /tmp/after.json on this checkout, then --before /tmp/before.json --after /tmp/after.json)
 
 Each case builds its inputs in a fresh temporary folder (synthetic images and videos drawn here; no dataset, no
@@ -381,7 +381,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkout", default=str(HERE.parent), help="the mffcnn checkout to run (default: this one)")
     ap.add_argument("--save", help="write this checkout's cells as JSON here (and no table)")
-    ap.add_argument("--before", help="the JSON of --save from the checkout before the fixes")
+    ap.add_argument(
+        "--before",
+        default=str(HERE / "bad_input_before.json"),
+        help="the JSON of --save from the checkout before the fixes (default: bench/bad_input_before.json, recorded "
+        "on 509c635)",
+    )
     ap.add_argument("--after", help="the JSON of --save from this checkout: write the table without running again")
     ap.add_argument(
         "--only",
@@ -402,7 +407,7 @@ def main() -> None:
         kept = json.loads(saved.read_text()) if only and saved.exists() else {}
         saved.write_text(json.dumps({**kept, **cells}, indent=1, ensure_ascii=False) + "\n")
         return
-    before = json.loads(Path(args.before).read_text()) if args.before else {}
+    before = json.loads(Path(args.before).read_text()) if Path(args.before).exists() else {}
     lines = [
         "Each case of issue 17 run end to end through the CLI on synthetic inputs drawn by the script; *before* is "
         "the commit before the fixes (509c635, run from a `git worktree` with `--checkout … --save`), *after* this "
