@@ -11,6 +11,7 @@ import argparse
 import difflib
 import importlib
 import os
+import shlex
 import sys
 
 from mffcnn.errors import MffcnnError
@@ -86,6 +87,25 @@ SERVING_MODES = ("predict", "export", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before the mode started (while modules load): one line, no traceback
+        print("mffcnn: interrupted", file=sys.stderr)
+        return 130
+
+
+def _shutdown() -> None:
+    """Leave torchrun's process group if one was joined. Only when torch.distributed is loaded already: a
+    Ctrl-C can stop a mode while torch is half imported, and importing it again here would fail."""
+    if "torch.distributed" not in sys.modules or "mffcnn.train.distributed" not in sys.modules:
+        return
+    try:
+        sys.modules["mffcnn.train.distributed"].shutdown()
+    except Exception:  # a half-initialised torch: nothing to leave
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     # Before torch loads its OpenMP runtime. When classifying, idle OpenMP threads sleep instead of spinning:
     # an application shares its machine with other work, and spinning threads fight that work for the cores.
     # Training keeps OpenMP's default, which spins briefly between the thousands of small operations of a step
@@ -104,13 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mffcnn: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = f" (resume with: mffcnn {args.mode} --resume)" if args.mode in ("cv", "train", "ablate") else ""
+        hint = ""
+        if args.mode in ("cv", "train", "ablate"):
+            project = getattr(args, "project", "runs")
+            where = f" --project {shlex.quote(str(project))}" if project != "runs" else ""
+            hint = f" (resume with: mffcnn {args.mode} --resume{where})"
         print(f"mffcnn: interrupted{hint}", file=sys.stderr)
         return 130
     finally:
-        from mffcnn.train.distributed import shutdown
-
-        shutdown()
+        _shutdown()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 On a terminal: tqdm's bar, redrawn in place. Anywhere else (a log file, CI, `make demo | tee`), a redrawn
 bar becomes hundreds of updates joined by carriage returns; there a bar writes one plain line at most every
-LOG_EVERY seconds, and one when it closes, so a long training still says how far it is.
+LOG_EVERY seconds, one when its description changes (a new fold begins), and one when it closes, each with
+the time spent and an estimate of the time left, so a long training still says how far it is and how long
+it will take.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class LineProgress:
         self.total, self.desc, self.unit, self.disable = total, desc, unit, disable
         self.n = 0
         self.postfix = ""
-        self._last = time.monotonic()
+        self._start = self._last = time.monotonic()
 
     def update(self, n: int = 1) -> None:
         self.n += n
@@ -28,6 +30,8 @@ class LineProgress:
             self._line()
 
     def set_description(self, desc: str) -> None:
+        if desc != self.desc and self.n and not self.disable:
+            self._line()  # where the last stage ended
         self.desc = desc
 
     def set_postfix(self, **values) -> None:
@@ -45,7 +49,9 @@ class LineProgress:
         self._last = time.monotonic()
         done = f"{self.n}/{self.total}" if self.total else str(self.n)
         tail = f" ({self.postfix})" if self.postfix else ""
-        print(f"{self.desc}: {done} {self.unit}{tail}", file=sys.stderr, flush=True)
+        spent = self._last - self._start
+        left = f", about {spent / self.n * (self.total - self.n):.0f} s left" if self.total and self.n else ""
+        print(f"{self.desc}: {done} {self.unit}{tail} [{spent:.0f} s{left}]", file=sys.stderr, flush=True)
 
     def __enter__(self) -> LineProgress:
         return self

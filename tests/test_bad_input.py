@@ -156,5 +156,5 @@ def test_bad_files_through_the_cli_are_warnings_not_tracebacks(jaffe_root, tmp_p
     (jaffe_root / "KA.FE4.900.tiff").write_bytes(b"not a tiff")
     assert main(["prepare", "jaffe", str(jaffe_root), "--no-face", "whole", "--cache-dir", str(tmp_path / "c")]) == 0
     captured = capsys.readouterr()
-    assert "KA.FE4.900.tiff: not a readable image" in captured.err and "Traceback" not in captured.err
+    assert "KA.FE4.900.tiff: not an image in a format read here" in captured.err and "Traceback" not in captured.err
     assert "unreadable" in captured.out

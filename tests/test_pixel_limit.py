@@ -25,11 +25,15 @@ def test_header_pixels_of_every_common_format(fmt):
     assert decode_image(buffer.getvalue()).shape[:2] == (30, 70)
 
 
-def test_unknown_or_damaged_headers_are_left_to_the_decoder():
+def test_unknown_or_damaged_headers_are_not_decoded_under_a_limit():
     assert header_pixels(b"not an image at all") is None
     assert header_pixels(b"\x89PNG\r\n\x1a\n" + b"\0" * 10) is None
-    with pytest.raises(ImageError, match="not a readable image"):
+    with pytest.raises(ImageError, match="not an image in a format read here"):
         decode_image(b"not an image at all")
+    with pytest.raises(ImageError, match="corrupt or truncated: its header cannot be read; it was not decoded"):
+        decode_image(b"\x89PNG\r\n\x1a\n" + b"\0" * 10)
+    with pytest.raises(ImageError, match="not a readable image"):  # no limit: the decoder has the word
+        decode_image(b"not an image at all", max_pixels=None)
 
 
 def test_a_decompression_bomb_is_refused_from_its_header():
@@ -69,5 +73,7 @@ def test_cli_max_megapixels(tmp_path, capsys):
     assert "1 unreadable file" in out.out and "over the limit of 0.2" in out.err
     assert main(["predict", str(photo), "-o", str(tmp_path / "b"), "-q", "--max-megapixels", "0.3"]) == 0
     assert "1 face" in capsys.readouterr().out
-    assert main(["predict", str(photo), "--max-megapixels", "0"]) == 2
-    assert "--max-megapixels must be above 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # refused while parsing (commands/values.py)
+        main(["predict", str(photo), "--max-megapixels", "0"])
+    assert e.value.code == 2
+    assert "argument --max-megapixels: must be a finite number above 0, not '0'" in capsys.readouterr().err

@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from mffcnn.commands import values
+
 # Options whose absence means "the dataset's own default": a --x/--no-x switch, or a flag that only turns on.
 SWITCH = {"action": argparse.BooleanOptionalAction, "default": None}
 FLAG = {"action": "store_true", "default": None}
@@ -28,7 +30,7 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
         help="jaffe (on by default, as the paper), folder (off): each photo in 8 versions "
         "(mirror, ±5°, ±10°, ±15°, §4.1)",
     )
-    g.add_argument("--frames", type=int, help="ckplus, oulu: the last N frames of each sequence (3)")
+    g.add_argument("--frames", type=values.COUNT, help="ckplus, oulu: the last N frames of each sequence (3)")
     g.add_argument("--camera", choices=["vis", "nir"], help="oulu: camera (vis)")
     g.add_argument("--light", choices=["strong", "weak", "dark"], help="oulu: illumination (strong = normal)")
     g.add_argument(
@@ -50,9 +52,9 @@ def add_dataset_args(p: argparse.ArgumentParser, *, optional: bool = False, posi
         "annotators' vote distribution as a soft target",
     )
     g.add_argument("--subject-regex", help="folder: regex whose group 'subject' (or 1) is the person in a file name")
-    g.add_argument("--subjects", type=int, help="synthetic: number of people (30)")
-    g.add_argument("--per-class", type=int, help="synthetic: faces per person and class (5)")
-    g.add_argument("--data-seed", type=int, help="synthetic: seed of the generated faces (0)")
+    g.add_argument("--subjects", type=values.COUNT, help="synthetic: number of people (30)")
+    g.add_argument("--per-class", type=values.COUNT, help="synthetic: faces per person and class (5)")
+    g.add_argument("--data-seed", type=values.SEED, help="synthetic: seed of the generated faces (0)")
     add_face_args(p)
 
 
@@ -64,10 +66,12 @@ def add_folds_args(p: argparse.ArgumentParser) -> None:
         default="both",
         help="random folds (paper), subject-independent folds, or both (default)",
     )
-    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--folds", type=values.FOLDS, default=10, help="number of folds, at least 2 (default: 10)")
 
 
 def add_face_args(p: argparse.ArgumentParser) -> None:
+    from mffcnn.data.preprocess import MIN_MARGIN
+
     g = p.add_argument_group("face cropping (Viola-Jones, §4.1, or BlazeFace with alignment)")
     g.add_argument(
         "--detect-face",
@@ -75,7 +79,11 @@ def add_face_args(p: argparse.ArgumentParser) -> None:
         help="find the face with Viola-Jones and crop it (default: on for ckplus, jaffe, oulu; "
         "off for the aligned ckplus48, sfew, fer2013, and for folder and synthetic)",
     )
-    g.add_argument("--margin", type=float, help="grow the face box by this fraction of its side on every side (0)")
+    g.add_argument(
+        "--margin",
+        type=values.number(MIN_MARGIN, above=False, maximum=2),
+        help="grow the face box by this fraction of its side on every side (0)",
+    )
     g.add_argument(
         "--no-face",
         choices=["skip", "whole"],
@@ -147,9 +155,11 @@ def add_training_args(
         default=DEFAULT_RECIPE,
         help=f"training recipe (default: {DEFAULT_RECIPE}; 'paper' is §4.2 exactly)",
     )
-    p.add_argument("--epochs", type=int, help=epochs_help or "default: the paper's for the dataset (25 for CK+)")
-    p.add_argument("--lr", type=float, help="initial learning rate")
-    p.add_argument("--seed", type=int, default=0, help="fixes data order, jitter and initial weights")
+    p.add_argument(
+        "--epochs", type=values.COUNT, help=epochs_help or "default: the paper's for the dataset (25 for CK+)"
+    )
+    p.add_argument("--lr", type=values.POSITIVE, help="initial learning rate")
+    p.add_argument("--seed", type=values.SEED, default=0, help="fixes data order, jitter and initial weights")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="default: cuda if present")
     p.add_argument(
         "--amp",
@@ -158,6 +168,7 @@ def add_training_args(
     )
     p.add_argument(
         "--init",
+        type=values.existing_file,
         metavar="CHECKPOINT",
         help=init_help
         or "start from this checkpoint's weights (pretrain → fine-tune): every weight that "
@@ -169,10 +180,20 @@ def add_training_args(
 STUDY_ARGS = ("recipe", "epochs", "lr", "seed", "device", "amp", "init", "project", "name")
 
 
+def check_init(args) -> None:
+    """--init loads (a readable mffcnn checkpoint) before any dataset is read or run folder made; whether its
+    classes and people suit the dataset is checked once the dataset is loaded, still before training."""
+    if getattr(args, "init", None):
+        from mffcnn.checkpoint import load_checkpoint
+
+        load_checkpoint(args.init)
+
+
 def study_options(args, names=STUDY_ARGS):
     """The StudyOptions of a mode's arguments (add_training_args, add_run_args; `names`: those it has)."""
     from mffcnn.studies._run import StudyOptions
 
+    check_init(args)
     return StudyOptions(**{n: getattr(args, n) for n in names}, verbose=not args.quiet, command=command_line())
 
 

@@ -1,4 +1,4 @@
-"""`mffcnn cv`: 10-fold cross-validation, the paper's experiment (§4), both protocols."""
+"""`mffcnn cv`: k-fold cross-validation (10 folds by default, as the paper's experiment, §4), both protocols."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ SPREAD_HELP = "under torchrun: split each batch over the processes (DDP), or giv
 
 
 def register(sub) -> None:
-    p = sub.add_parser("cv", help="10-fold cross-validation, the paper's experiment (§4)")
+    p = sub.add_parser("cv", help="k-fold cross-validation (10 folds by default: the paper's experiment, §4)")
     common.add_dataset_args(p, optional=True)  # optional only with --resume
     common.add_folds_args(p)
     p.add_argument("--spread", choices=["batches", "folds"], default="batches", help=SPREAD_HELP)

@@ -25,7 +25,8 @@ def run(args) -> int:
         name=args.name,
         verbose=not args.quiet,
     )
-    print(f"{r['dataset']}: accuracy {100 * r['accuracy']:.2f} % on {r['n_images']} images")
+    seen = " (the model was trained on these people: not a test score)" if r["seen_in_training"] else ""
+    print(f"{r['dataset']}: accuracy {100 * r['accuracy']:.2f} % on {r['n_images']} images{seen}")
     for c, a in r["per_class_accuracy"].items():
         print(f"  {c:<10} {100 * a:6.2f} %")
     print(f"results: {run_dir}/results.json")

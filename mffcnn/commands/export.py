@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mffcnn.commands import values
+
 
 def register(sub) -> None:
     p = sub.add_parser("export", help="export a checkpoint to ONNX or TorchScript, checked against PyTorch")
@@ -25,7 +27,9 @@ def register(sub) -> None:
         help="what --int8 quantizes: the fully connected layers (linear, the default) or every layer (all: for "
         "CPUs with VNNI)",
     )
-    p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed |Δ probability| (default 1e-4)")
+    p.add_argument(
+        "--tolerance", type=values.POSITIVE, default=1e-4, help="largest allowed |Δ probability| (default 1e-4)"
+    )
     p.set_defaults(func=run)
 
 

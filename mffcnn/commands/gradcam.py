@@ -5,7 +5,7 @@ Grad-CAM figures like the paper's Fig. 8. Either image files/folders, e.g. `mffc
 
 from __future__ import annotations
 
-from mffcnn.commands import common
+from mffcnn.commands import common, values
 from mffcnn.errors import MffcnnError
 
 
@@ -29,7 +29,7 @@ def register(sub) -> None:
     p.add_argument(
         "--per-class", action="store_true", help="one random face per class of --dataset (the default with --dataset)"
     )
-    p.add_argument("--index", type=int, nargs="+", metavar="I", help="these faces of --dataset (0-based)")
+    p.add_argument("--index", type=values.INDEX, nargs="+", metavar="I", help="these faces of --dataset (0-based)")
     p.add_argument("--target", help="explain this class (name or index) instead of the predicted one")
     p.add_argument(
         "--score",
@@ -44,12 +44,12 @@ def register(sub) -> None:
         default="overlay",
         help="overlay: heat map over the face (default); multiply: heat map times the face (the paper)",
     )
-    p.add_argument("--seed", type=int, default=0, help="which random face per class")
+    p.add_argument("--seed", type=values.SEED, default=0, help="which random face per class")
     g = p.add_argument_group("dataset options")
     g.add_argument("--contempt", action="store_true", default=None, help="ckplus48: add the contempt class (7)")
     g.add_argument("--subject-regex", help="folder: regex whose group 'subject' (or 1) is the person in a file name")
-    g.add_argument("--subjects", type=int, help="synthetic: number of people (30)")
-    g.add_argument("--data-seed", type=int, help="synthetic: seed of the generated faces (0)")
+    g.add_argument("--subjects", type=values.COUNT, help="synthetic: number of people (30)")
+    g.add_argument("--data-seed", type=values.SEED, help="synthetic: seed of the generated faces (0)")
     common.add_run_args(p)
     p.set_defaults(func=run)
 

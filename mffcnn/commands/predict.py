@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mffcnn.commands import values
 from mffcnn.data.images import MAX_PIXELS, MEGA
 from mffcnn.errors import MffcnnError
 
@@ -23,7 +24,9 @@ def register(sub) -> None:
         "--model", help="a checkpoint from mffcnn train, or a file from mffcnn export (default: the bundled model)"
     )
     p.add_argument("--onnx", metavar="PATH", help="run this ONNX file with ONNX Runtime (same as --model PATH)")
-    p.add_argument("--webcam", type=int, metavar="INDEX", help="read camera INDEX (0 = the first) until Ctrl-C")
+    p.add_argument(
+        "--webcam", type=values.INDEX, metavar="INDEX", help="read camera INDEX (0 = the first) until Ctrl-C"
+    )
     p.add_argument(
         "--output-format", "-f", choices=["json", "csv", "all"], default="all", help="what to write (default: all)"
     )
@@ -34,7 +37,7 @@ def register(sub) -> None:
         help="folder for predictions.{json,csv} and --save output (default: a new runs/predict/expN)",
     )
     p.add_argument("--save", action="store_true", help="also write annotated images and videos (box, label, score)")
-    p.add_argument("--batch-size", type=int, default=128, help="faces per network call (default: 128)")
+    p.add_argument("--batch-size", type=values.COUNT, default=128, help="faces per network call (default: 128)")
     p.add_argument(
         "--no-detect",
         action="store_true",
@@ -42,17 +45,21 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--min-face",
-        type=float,
+        type=values.FRACTION,
         metavar="FRACTION",
         help="smallest face to find, as a fraction of the image's shorter side (default: 0.1 with blazeface, "
         "the model's 0.125 with haar; e.g. 0.03 for group photos, slower)",
     )
     add_detector_arg(p)
-    p.add_argument("--video-stride", type=int, default=1, metavar="N", help="classify every N-th video frame")
-    p.add_argument("--max-frames", type=int, metavar="N", help="stop each video or webcam after N classified frames")
+    p.add_argument("--video-stride", type=values.COUNT, default=1, metavar="N", help="classify every N-th video frame")
+    p.add_argument(
+        "--max-frames", type=values.COUNT, metavar="N", help="stop each video or webcam after N classified frames"
+    )
     add_tracking(p)
     add_max_megapixels(p, "skip images with more pixels, read from the header before decoding")
-    p.add_argument("--threads", type=int, help="CPU threads for the network (default: PyTorch's / ONNX Runtime's)")
+    p.add_argument(
+        "--threads", type=values.COUNT, help="CPU threads for the network (default: PyTorch's / ONNX Runtime's)"
+    )
     p.add_argument("--project", default="runs", help="where run folders go (runs/predict/exp, exp2, …)")
     p.add_argument("--name", default="exp")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no per-face lines")
@@ -77,7 +84,7 @@ def add_tracking(p) -> None:
     )
     p.add_argument(
         "--smooth",
-        type=float,
+        type=values.NON_NEGATIVE,
         default=0.5,  # = predict.smoothing.SMOOTHING, not imported here: the parser loads no torch
         metavar="SECONDS",
         help="videos: time constant of each person's smoothed label, in seconds; 0: raw labels only (default: 0.5)",
@@ -87,7 +94,9 @@ def add_tracking(p) -> None:
 def add_max_megapixels(p, what: str) -> None:
     """--max-megapixels, the pixel limit of predict and serve (data.images.MAX_PIXELS)."""
     default = MAX_PIXELS / MEGA
-    p.add_argument("--max-megapixels", type=float, default=default, metavar="MP", help=f"{what} (default: {default:g})")
+    p.add_argument(
+        "--max-megapixels", type=values.POSITIVE, default=default, metavar="MP", help=f"{what} (default: {default:g})"
+    )
 
 
 def run(args) -> int:
@@ -105,14 +114,6 @@ def run(args) -> int:
     for i in inputs:  # before the model loads: a typo should not cost the start-up time
         if lib.parse_webcam(i) is None and not Path(i).expanduser().exists():
             raise MffcnnError(f"input {i!r} does not exist")
-    if args.batch_size < 1 or args.video_stride < 1 or (args.max_frames is not None and args.max_frames < 1):
-        raise MffcnnError("--batch-size, --video-stride and --max-frames must be at least 1")
-    if args.smooth < 0:
-        raise MffcnnError("--smooth is a time constant in seconds, 0 or more")
-    if args.max_megapixels <= 0:
-        raise MffcnnError("--max-megapixels must be above 0")
-    if args.min_face is not None and not 0 < args.min_face <= 1:
-        raise MffcnnError("--min-face is a fraction of the image's shorter side, in (0, 1]")
     model = lib.load_model(args.onnx or args.model, threads=args.threads)
     if args.onnx and model.backend != "onnx":
         raise MffcnnError(f"{args.onnx} is not an ONNX file (it is a {model.backend} model); use --model")
@@ -138,21 +139,25 @@ def run(args) -> int:
 
     if webcam and not args.quiet:
         print("reading the webcam; Ctrl-C stops and writes the results", file=sys.stderr)
-    result = lib.predict(
-        inputs,
-        model=model,
-        batch_size=args.batch_size,
-        detect=not args.no_detect,
-        detector=detector,
-        video_stride=args.video_stride,
-        max_frames=args.max_frames,
-        save_dir=out_dir if args.save else None,
-        progress=not args.quiet,
-        on_frame=show,
-        max_pixels=round(args.max_megapixels * MEGA),
-        track=not args.no_track,
-        smoothing=args.smooth,
-    )
+    interrupted = False
+    try:
+        result = lib.predict(
+            inputs,
+            model=model,
+            batch_size=args.batch_size,
+            detect=not args.no_detect,
+            detector=detector,
+            video_stride=args.video_stride,
+            max_frames=args.max_frames,
+            save_dir=out_dir if args.save else None,
+            progress=not args.quiet,
+            on_frame=show,
+            max_pixels=round(args.max_megapixels * MEGA),
+            track=not args.no_track,
+            smoothing=args.smooth,
+        )
+    except lib.Interrupted as stopped:  # Ctrl-C: every prediction made so far is written, marked partial
+        result, interrupted = stopped.predictions, True
     paths = write(result)
     if printed > PRINT_FACES:
         print(f"… {printed - PRINT_FACES} more faces in {paths[0]}")
@@ -163,6 +168,9 @@ def run(args) -> int:
         if not args.save
         else f"results{saved}: {out_dir}/ ({', '.join(p.name for p in paths)})"
     )
+    if interrupted:
+        print("mffcnn: interrupted: the results so far are written, marked partial", file=sys.stderr)
+        return 130
     return 0
 
 

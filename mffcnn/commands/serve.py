@@ -6,6 +6,7 @@ http://HOST:PORT: POST /predict with images, the page at /, OpenAPI docs at /doc
 
 from __future__ import annotations
 
+from mffcnn.commands import values
 from mffcnn.errors import MffcnnError
 
 DEFAULT_HOST = "127.0.0.1"  # this machine only; --host 0.0.0.0 to serve the network
@@ -26,12 +27,12 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port (default: {DEFAULT_PORT})")
     p.add_argument(
         "--threads",
-        type=int,
+        type=values.COUNT,
         help="worker threads that decode and detect, and the network's threads (default: all cores)",
     )
     p.add_argument(
         "--max-body-mb",
-        type=float,
+        type=values.POSITIVE,
         default=MAX_BODY_BYTES / MB,
         metavar="MB",
         help=f"largest request body (default: {MAX_BODY_BYTES / MB:g}); larger: 413",
@@ -40,21 +41,21 @@ def register(sub) -> None:
     add_detector_arg(p)
     p.add_argument(
         "--max-files",
-        type=int,
+        type=values.COUNT,
         default=MAX_FILES,
         metavar="N",
         help=f"most files in one request (default: {MAX_FILES})",
     )
     p.add_argument(
         "--max-concurrent",
-        type=int,
+        type=values.COUNT,
         metavar="N",
         default=MAX_CONCURRENT,
         help=f"most predictions in progress at once; more: 503 (default: {MAX_CONCURRENT})",
     )
     p.add_argument(
         "--body-timeout",
-        type=float,
+        type=values.POSITIVE,
         default=BODY_SECONDS,
         metavar="SECONDS",
         help=f"most seconds a request's body may take to arrive; slower: 408 (default: {BODY_SECONDS:g})",
@@ -71,16 +72,6 @@ def run(args) -> int:
 
     if not 0 < args.port < 65536:
         raise MffcnnError("--port must be between 1 and 65535")
-    if args.threads is not None and args.threads < 1:
-        raise MffcnnError("--threads must be at least 1")
-    if (
-        min(args.max_body_mb, args.max_megapixels, args.body_timeout) <= 0
-        or min(args.max_files, args.max_concurrent) < 1
-    ):
-        raise MffcnnError(
-            "--max-body-mb, --max-megapixels and --body-timeout must be above 0, --max-files and --max-concurrent "
-            "at least 1"
-        )
     limits = Limits(
         max_body_bytes=round(args.max_body_mb * MB),
         max_pixels=round(args.max_megapixels * MEGA),

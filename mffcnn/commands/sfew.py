@@ -5,7 +5,8 @@ Example: mffcnn sfew data/sfew2 --pretrain ckplus48:data/ckplus48 --pretrain jaf
 
 from __future__ import annotations
 
-from mffcnn.commands import common
+from mffcnn.commands import common, values
+from mffcnn.errors import MffcnnError
 
 HELP = "SFEW 2.0 (§4.6): pretrain on lab datasets (or FER+), fine-tune on SFEW Train, test on Val"
 
@@ -32,7 +33,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--pretrain-epochs",
-        type=int,
+        type=values.COUNT,
         default=paper.SFEW_PRETRAIN_EPOCHS,
         help=f"(default {paper.SFEW_PRETRAIN_EPOCHS}, §4.6)",
     )
@@ -52,6 +53,7 @@ def run(args) -> int:
     from mffcnn.errors import warn
     from mffcnn.studies.sfew import sfew_protocol
 
+    check_pretrain(args.pretrain)
     if not args.pretrain and not args.init:
         warn("no --pretrain datasets and no --init: training on SFEW Train from scratch, unlike the paper")
     run_dir, r = sfew_protocol(
@@ -72,3 +74,19 @@ def run(args) -> int:
         print(f"from scratch, no pretraining: {100 * r['baseline']['accuracy']:.2f} %")
     print(f"results: {run_dir}/report.md")
     return 0
+
+
+def check_pretrain(specs: list[str]) -> None:
+    """Every --pretrain names a known dataset and a folder that exists: checked before SFEW or any pretraining
+    set is read (they load one after the other, and a typo in the last should not cost the first's time)."""
+    from pathlib import Path
+
+    from mffcnn.data.datasets import DatasetSpec, _check_name, needs_root
+
+    for text in specs:
+        spec = DatasetSpec.parse(text)
+        _check_name(spec.dataset)
+        if spec.root is not None and not Path(spec.root).expanduser().exists():
+            raise MffcnnError(f"--pretrain {text!r}: {spec.root!r} does not exist")
+        if spec.root is None and needs_root(spec.dataset):
+            raise MffcnnError(f"--pretrain {text!r}: {spec.dataset} needs its folder (DATASET:PATH)")

@@ -24,7 +24,16 @@ from mffcnn.predict.backends import DEFAULT_MODEL, SAMPLE_IMAGE, Backend, Infere
 from mffcnn.predict.draw import annotate
 from mffcnn.predict.faces import choose_detector, collect_faces, detector_for_min_face, find_faces
 from mffcnn.predict.pipeline import DEFAULT_BATCH, Model, load_model, predict
-from mffcnn.predict.results import OUTPUT_FORMATS, WRITERS, Face, FrameResult, Predictions, Summary, get_writer
+from mffcnn.predict.results import (
+    OUTPUT_FORMATS,
+    WRITERS,
+    Face,
+    FrameResult,
+    Interrupted,
+    Predictions,
+    Summary,
+    get_writer,
+)
 from mffcnn.predict.sources import VIDEO_SUFFIXES, parse_webcam
 
 __all__ = [
@@ -38,6 +47,7 @@ __all__ = [
     "Face",
     "FrameResult",
     "InferenceModel",
+    "Interrupted",
     "Model",
     "Predictions",
     "Summary",

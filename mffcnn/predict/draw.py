@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import cv2
 import numpy as np
 
 from mffcnn.data.images import to_grey_uint8
-from mffcnn.errors import warn
-from mffcnn.predict.results import Face
+from mffcnn.errors import MffcnnError, warn
+from mffcnn.predict.results import Face, write_atomically
 from mffcnn.predict.sources import Source
 
 DEFAULT_FPS = 25.0  # for a video or webcam that does not say its frame rate
@@ -20,7 +21,11 @@ BOX_COLOUR = (0, 220, 0)  # BGR
 
 
 class Sink:
-    """Where annotated frames of one input go: an image file, or a video writer opened on the first frame."""
+    """Where annotated frames of one input go: an image file, or a video writer opened on the first frame.
+
+    Nothing appears under the final name half-written: an image is encoded in memory and written atomically,
+    a video is written under a hidden temporary name and renamed when it is closed (also when Ctrl-C ends
+    the run: the frames written so far make a complete, shorter video)."""
 
     def __init__(self, path: Path, *, video: bool, fps: float = DEFAULT_FPS):
         self.path, self.video, self.fps = path, video, fps
@@ -29,21 +34,48 @@ class Sink:
     def write(self, canvas: np.ndarray) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.video:
-            if not cv2.imwrite(str(self.path), canvas):
+            ok, encoded = cv2.imencode(self.path.suffix, canvas)
+            if not ok:
                 warn(f"{self.path}: could not write the annotated image")
+                return
+            write_atomically(self.path, encoded.tobytes())
             return
         if self.writer is None:
             h, w = canvas.shape[:2]
-            self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            self.writer = cv2.VideoWriter(str(self._tmp()), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
             if not self.writer.isOpened():
                 self.path = self.path.with_suffix(".avi")  # MJPG in AVI works without an MPEG-4 encoder
-                self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"MJPG"), self.fps, (w, h))
+                self.writer = cv2.VideoWriter(str(self._tmp()), cv2.VideoWriter_fourcc(*"MJPG"), self.fps, (w, h))
         self.writer.write(canvas)
+
+    def _tmp(self) -> Path:
+        return self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")  # the suffix picks the container
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.release()
             self.writer = None
+            if self._tmp().exists():
+                os.replace(self._tmp(), self.path)
+
+
+def refuse_inputs_in(save_dir: Path | None, sources: Sequence[Source]) -> None:
+    """--save writes annotated copies under the inputs' own names: an output folder that holds any input file
+    is refused before anything is read. Refusing, rather than writing beside under new names, keeps the
+    output folder a plain mirror of the inputs' tree (what --save promises) and a user's photos untouched
+    whichever names they have; an output folder inside an input folder that holds no input is allowed."""
+    if save_dir is None:
+        return
+    out = os.path.realpath(save_dir)
+    inside = [
+        s.name for s in sources if s.path is not None and os.path.commonpath([out, os.path.realpath(s.path)]) == out
+    ]
+    if inside:
+        more = f" and {len(inside) - 1} more" if len(inside) > 1 else ""
+        raise MffcnnError(
+            f"--output {save_dir} holds inputs ({inside[0]}{more}): --save would write annotated copies over "
+            "them; choose a new or empty folder (default: a new runs/predict/expN)"
+        )
 
 
 def sink_for(

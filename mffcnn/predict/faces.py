@@ -17,6 +17,7 @@ import numpy as np
 from mffcnn.data.blazeface import BlazeFaceSettings
 from mffcnn.data.detectors import DETECTORS, Settings, settings_for
 from mffcnn.data.face import CASCADE_WINDOW, Box
+from mffcnn.data.files import files_under
 from mffcnn.data.images import ImageError, is_image_file, read_image, to_grey_uint8
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError, warn
@@ -91,5 +92,5 @@ def _image_files(paths: Iterable[str | Path]) -> list[Path]:
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise MffcnnError(f"{missing[0]} does not exist")
-    folder = lambda root: sorted(p for p in root.rglob("*") if p.is_file() and is_image_file(p))
+    folder = lambda root: [p for p in files_under(root) if is_image_file(p)]  # says what it cannot list
     return [f for p in paths for f in (folder(p) if p.is_dir() else [p])]

@@ -22,9 +22,9 @@ from mffcnn.data.face import Box
 from mffcnn.data.images import MAX_PIXELS, ImageError, ImageTooLarge, read_image, to_grey_uint8
 from mffcnn.errors import MffcnnError, warn
 from mffcnn.predict.backends import Backend, load_backend
-from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, sink_for
+from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, refuse_inputs_in, sink_for
 from mffcnn.predict.faces import choose_detector, find_faces
-from mffcnn.predict.results import FrameResult, Predictions, Summary, faces_from
+from mffcnn.predict.results import FrameResult, Interrupted, Predictions, Summary, faces_from
 from mffcnn.predict.smoothing import SMOOTHING, Smoother
 from mffcnn.predict.sources import Source, list_sources
 from mffcnn.predict.timeline import write_timelines
@@ -145,13 +145,18 @@ class _Run:
         self.emit(self.batcher.flush())  # results stay in input order
         self.emit([FrameResult(file=name, status="unreadable", error=reason)])
 
+    def incomplete(self, name: str, reason: str) -> None:
+        """A video that ended early: its frames are results; one more, status "incomplete", says so."""
+        warn(f"{name}: {reason} could be decoded")
+        self.emit([FrameResult(file=name, status="incomplete", error=f"{reason} could be decoded")])
+
     def faces(self, grey: np.ndarray):
         return find_faces(grey, self.model.preprocessing, detect=self.options.detect, detector=self.detector)
 
     def image(self, src: Source) -> None:
         try:
             image = (
-                read_image(src.path, max_pixels=self.options.max_pixels)
+                read_image(src.path, max_pixels=self.options.max_pixels, strict_jpeg=True)
                 if src.kind == "image"
                 else np.asarray(src.array)
             )
@@ -240,6 +245,9 @@ class _Run:
             self.summary.webcams += 1
         else:
             self.summary.videos += 1
+            if (limit is None or classified < limit) and index < total:
+                # The container announced more frames than could be decoded: a truncated or damaged file.
+                self.incomplete(src.name, f"incomplete video: {index} of the {total} frames its container announces")
 
 
 def predict(
@@ -282,6 +290,7 @@ def predict(
     sources = list_sources(inputs, recursive=recursive)  # a mistyped path fails before the model loads
     if not sources:
         raise MffcnnError("nothing to predict on: no input files")
+    refuse_inputs_in(Path(save_dir) if save_dir is not None else None, sources)
     model = model if isinstance(model, Backend) else load_model(model)
     options = Options(
         detect=detect,
@@ -297,6 +306,7 @@ def predict(
     run = _Run(model, batch_size, options, on_frame)
     files = [s for s in sources if s.kind in ("image", "video", "unusable")]
     bar = progress_bar(len(files), desc="predict", unit="file", disable=not (progress and len(files) > 1), leave=False)
+    done = 0  # sources finished
     try:
         for src in sources:
             if src.kind != "webcam":
@@ -307,18 +317,43 @@ def predict(
                 run.image(src)
             else:
                 run.stream(src)
+            done += 1
             if src in files:
                 bar.update(1)
         run.emit(run.batcher.flush())
+    except KeyboardInterrupt:
+        # Ctrl-C: what was read is classified and returned, marked partial, with every input not reached.
+        run.emit(run.batcher.flush())
+        _not_done(run, sources[done:])
+        run.summary.seconds = round(time.perf_counter() - start, 3)
+        raise Interrupted(_predictions(run, model, partial=True)) from None
     finally:
         bar.close()
     run.summary.seconds = round(time.perf_counter() - start, 3)
-    result = Predictions(
-        results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe()
-    )
+    result = _predictions(run, model)
     if options.save_dir is not None:
         write_timelines(result.tracks, options.save_dir)
     return result
+
+
+def _predictions(run: _Run, model: Backend, *, partial: bool = False) -> Predictions:
+    return Predictions(
+        results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe(), partial=partial
+    )
+
+
+def _not_done(run: _Run, sources: list[Source]) -> None:
+    """The inputs an interrupted run did not reach (or reached but did not finish) as "not_done" results."""
+    for i, src in enumerate(sources):
+        if src.kind == "webcam":
+            continue
+        if i > 0:
+            run.summary.files += 1
+        started = i == 0 and any(r.file == src.name for r in run.results)
+        if started and src.kind != "video":
+            continue  # an image whose result was emitted just before Ctrl-C: it is done
+        why = "interrupted while reading it: later frames not classified" if started else "interrupted before it"
+        run.emit([FrameResult(file=src.name, status="not_done", error=why)])
 
 
 @contextmanager

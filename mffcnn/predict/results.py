@@ -3,12 +3,19 @@
 Nothing is dropped silently: an image or frame without a face is a result with status "no_face", an input
 that cannot be used (corrupt, not an image, a video that does not open) one with status "unreadable" and
 the reason. The Summary counts them all from the results themselves, in one place (Summary.add).
+
+A run stopped by Ctrl-C returns (and the CLI writes) what it has: `partial` is true, and every input it did
+not reach is a result with status "not_done", so that no file is missing from predictions.json/csv either.
+Files are written to a temporary name in their folder and renamed into place (os.replace is atomic): a
+crash or a second Ctrl-C never leaves a half-written predictions file.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,7 +74,9 @@ class FrameResult:
     time: float | None = None  # seconds from the start of the video (None for photos)
     width: int = 0
     height: int = 0
-    status: str = "ok"  # "ok", "no_face" or "unreadable"
+    # "ok", "no_face", "unreadable"; "incomplete": a video that ended before the frames its container announced
+    # (after its frames' results); "not_done": the run was interrupted before this input (or during it)
+    status: str = "ok"
     error: str | None = None  # why a file was unreadable
     faces: list[Face] = field(default_factory=list)
 
@@ -93,10 +102,18 @@ class Summary:
     images_without_faces: int = 0
     frames_without_faces: int = 0
     unreadable: int = 0  # corrupt files, non-images, videos that do not open
+    incomplete_videos: int = 0  # videos with fewer decodable frames than their container announced
+    not_done: int = 0  # inputs an interrupted run did not reach
     seconds: float = 0.0
 
     def add(self, r: FrameResult) -> None:
         """Count one finished result."""
+        if r.status == "not_done":
+            self.not_done += 1
+            return
+        if r.status == "incomplete":
+            self.incomplete_videos += 1
+            return
         if r.status == "unreadable":
             self.unreadable += 1
             return
@@ -127,6 +144,10 @@ class Summary:
                 f"{self.frames_without_faces} frame{'' if self.frames_without_faces == 1 else 's'} without a face"
             )
         parts.append(n(self.unreadable, "unreadable file"))
+        if self.incomplete_videos:
+            parts.append(n(self.incomplete_videos, "incomplete video"))
+        if self.not_done:
+            parts.append(f"interrupted: {n(self.not_done, 'input')} not done")
         return "; ".join(parts) + f" ({self.seconds:.1f} s)"
 
 
@@ -136,6 +157,7 @@ class Predictions:
     summary: Summary
     class_names: list[str]
     model: dict
+    partial: bool = False  # stopped by Ctrl-C: the inputs it did not reach are results with status "not_done"
 
     @property
     def tracks(self) -> list:
@@ -147,6 +169,7 @@ class Predictions:
 
     def to_dict(self) -> dict:
         return {
+            "partial": self.partial,
             "model": self.model,
             "class_names": self.class_names,
             "summary": asdict(self.summary),
@@ -199,11 +222,43 @@ class Predictions:
         return rows
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped predict; `predictions` holds what it did (partial=True, the rest "not_done")."""
+
+    def __init__(self, predictions: Predictions):
+        super().__init__()
+        self.predictions = predictions
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file under a temporary name in its folder, then rename it into place: readers see the old file
+    or the whole new one, never half of it (also when the process is killed mid-write)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def display_name(name: str) -> str:
+    """A file name as predictions.json/csv and messages show it. Linux allows names that are not valid UTF-8
+    (Python keeps their bytes as surrogates, which UTF-8 output cannot encode); each such byte is shown as
+    `\\xNN` (Python's backslashreplace), so every output stays valid UTF-8 and the name stays recognisable.
+    Chosen over dropping or replacing the bytes with '?': two names must not become one."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 class WriteJSON:
     extension = "json"
 
     def write(self, predictions: Predictions, path: Path) -> None:
-        path.write_text(json.dumps(predictions.to_dict(), indent=1, ensure_ascii=False) + "\n")
+        text = json.dumps(predictions.to_dict(), indent=1, ensure_ascii=False) + "\n"
+        write_atomically(path, text.encode("utf-8", "backslashreplace"))
 
 
 class WriteCSV:
@@ -229,11 +284,12 @@ class WriteCSV:
             *(f"s_{c}" for c in predictions.class_names),
             "error",
         ]
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            for row in predictions.rows():
-                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        f = io.StringIO(newline="")
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for row in predictions.rows():
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        write_atomically(path, f.getvalue().encode("utf-8", "backslashreplace"))
 
 
 WRITERS = {"json": WriteJSON, "csv": WriteCSV}

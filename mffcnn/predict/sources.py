@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mffcnn.data.files import files_under
 from mffcnn.data.images import IMAGE_SUFFIXES
 from mffcnn.errors import MffcnnError, warn
+from mffcnn.predict.results import display_name
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp"}
 
@@ -54,7 +56,7 @@ def list_sources(inputs, *, recursive: bool) -> list[Source]:
             continue
         path = Path(item).expanduser()
         if path.is_dir():
-            found = sorted(p for p in (path.rglob("*") if recursive else path.glob("*")) if p.is_file())
+            found = files_under(path, recursive=recursive)  # says what it cannot list
             if not found:
                 warn(f"{path}: no files in this folder")
             sources += [classify(p, p.relative_to(path).as_posix()) for p in found]
@@ -66,10 +68,12 @@ def list_sources(inputs, *, recursive: bool) -> list[Source]:
 
 
 def classify(path: Path, relative: str) -> Source:
-    """An image, a video or an unusable file, by its suffix (the decoder has the last word)."""
+    """An image, a video or an unusable file, by its suffix (the decoder has the last word). Its name, and
+    where --save writes it, are display_name's: valid UTF-8 whatever bytes the file name has."""
     suffix = path.suffix.lower()
+    name, relative = display_name(str(path)), display_name(relative)
     if suffix in IMAGE_SUFFIXES:
-        return Source("image", str(path), path=path, relative=relative)
+        return Source("image", name, path=path, relative=relative)
     if suffix in VIDEO_SUFFIXES:
-        return Source("video", str(path), path=path, relative=relative)
-    return Source("unusable", str(path), path=path, reason="not an image or video file (unknown type)")
+        return Source("video", name, path=path, relative=relative)
+    return Source("unusable", name, path=path, reason="not an image or video file (unknown type)")

@@ -11,7 +11,7 @@ import numpy as np
 
 from mffcnn import paper
 from mffcnn.report.figures import plt
-from mffcnn.report.text import PROTOCOL_TITLES, md_table, pct
+from mffcnn.report.text import md_table, pct, protocol_title
 
 # Table 6's row names.
 TITLES = {
@@ -138,7 +138,7 @@ def ablation_markdown(results: dict, figure: str | None = None) -> str:
     for protocol in results["protocols"]:
         header, body = table_rows(results, protocol)
         lines += [
-            f"## {PROTOCOL_TITLES.get(protocol, protocol)}",
+            f"## {protocol_title(protocol, results.get('folds'))}",
             "",
             *md_table(header, body, ["---", "---", "---:"] + ["---:"] * (len(header) - 3)),
             "",

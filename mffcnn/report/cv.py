@@ -9,7 +9,7 @@ import numpy as np
 from mffcnn import paper
 from mffcnn.report.figures import plot_confusion
 from mffcnn.report.metrics import confusion_counts, per_class_accuracy, summarise_folds
-from mffcnn.report.text import PROTOCOL_TITLES, pct
+from mffcnn.report.text import pct, protocol_title
 from mffcnn.runs import write_json
 
 
@@ -61,7 +61,7 @@ def protocol_markdown(r: dict, figure: str | None) -> str:
     tag = " **(synthetic data)**" if r["synthetic"] else ""
     p = r["paper"]
     lines = [
-        f"## {r['dataset']}{tag} — {PROTOCOL_TITLES.get(r['protocol'], r['protocol'])}",
+        f"## {r['dataset']}{tag} — {protocol_title(r['protocol'], len(r['folds']))}",
         "",
         f"{r['n_images']} images, {r['n_subjects']} subjects, {len(r['folds'])} folds, "
         f"{r['params']:,} parameters, {r['seconds']:.0f} s of training and testing.",

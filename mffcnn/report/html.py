@@ -29,7 +29,7 @@ from mffcnn.report.sections import (
     sfew_blocks,
     train_blocks,
 )
-from mffcnn.report.text import PROTOCOL_TITLES, duration, machine_line, pct, short_path, synthetic_tag
+from mffcnn.report.text import duration, machine_line, pct, protocol_title, short_path, synthetic_tag
 
 KINDS = ("cv", "sfew", "ablate", "gradcam", "evaluate", "train")
 
@@ -42,7 +42,7 @@ def summary_blocks(runs: list[Run]) -> list[Block]:
         if run.kind == "cv":
             for r in run.results:
                 k = paper.reported(r["dataset"], r["protocol"])  # the paper ran random folds only
-                protocol = PROTOCOL_TITLES.get(r["protocol"], r["protocol"])
+                protocol = protocol_title(r["protocol"], len(r["folds"]))
                 protocol += f", recipe `{r['recipe']}`" if r.get("recipe") else ""
                 rows.append(
                     [
@@ -64,7 +64,7 @@ def summary_blocks(runs: list[Run]) -> list[Block]:
             for protocol in a["protocols"]:
                 full = a["results"][protocol].get("full")
                 if full:
-                    label = PROTOCOL_TITLES.get(protocol, protocol) + ", ablation run"
+                    label = protocol_title(protocol, a.get("folds")) + ", ablation run"
                     rows.append(
                         [
                             a["dataset"] + synthetic_tag(a),

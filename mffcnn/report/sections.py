@@ -9,7 +9,7 @@ from mffcnn import paper
 from mffcnn.report.ablation import comparison_rows, table_rows, verdicts
 from mffcnn.report.collect import Run
 from mffcnn.report.page import Block, Bullets, Code, Figure, FigureRow, Heading, Table, Text
-from mffcnn.report.text import PROTOCOL_TITLES, duration, machine_line, pct, short_path, synthetic_tag
+from mffcnn.report.text import duration, machine_line, pct, protocol_title, short_path, synthetic_tag
 
 
 def paper_table(dataset: str) -> tuple[str, str, list] | None:
@@ -50,7 +50,7 @@ def protocols_blocks(results: list[dict], folder: Path) -> list[Block]:
     blocks: list[Block] = [
         Bullets(
             [
-                f"**{PROTOCOL_TITLES.get(r['protocol'], r['protocol'])}: {pct(r['mean_accuracy'])} % ± {pct(r['std_accuracy'])}** "
+                f"**{protocol_title(r['protocol'], len(r['folds']))}: {pct(r['mean_accuracy'])} % ± {pct(r['std_accuracy'])}** "
                 f"over {len(r['folds'])} folds (pooled {pct(r['pooled_accuracy'])} %)"
                 + (f"; paper {paper.ACCURACY[k]:.2f} %" if (k := paper.reported(r["dataset"], r["protocol"])) else "")
                 + f". {r['n_images']} images{synthetic_tag(r)}, {r['n_subjects']} subjects, {r['params']:,} parameters, recipe "
@@ -134,7 +134,7 @@ def ablate_blocks(run: Run) -> list[Block]:
     for protocol in a["protocols"]:
         header, body = table_rows(a, protocol)
         blocks += [
-            Heading(PROTOCOL_TITLES.get(protocol, protocol).capitalize(), 3),
+            Heading(protocol_title(protocol, a.get("folds")).capitalize(), 3),
             Table(
                 header,
                 body,

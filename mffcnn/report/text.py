@@ -5,10 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROTOCOL_TITLES = {
-    "random": "random stratified 10-fold (the paper's protocol)",
+PROTOCOL_TITLES = {  # without the number of folds; protocol_title says it
+    "random": "random stratified folds (the paper's protocol)",
     "subject": "subject-independent folds (no person in both train and test)",
 }
+
+
+def protocol_title(protocol: str, folds: int | None = None) -> str:
+    """A protocol's title with the run's own number of folds: a 5-fold run is not called 10-fold."""
+    if folds is None:
+        return PROTOCOL_TITLES.get(protocol, protocol)
+    if protocol == "random":
+        paper = "the paper's protocol" + ("" if folds == 10 else ", which has 10 folds")
+        return f"random stratified {folds}-fold ({paper})"
+    if protocol == "subject":
+        return f"subject-independent {folds}-fold (no person in both train and test)"
+    return f"{protocol}, {folds} folds"
 
 
 def pct(x: float | None, digits: int = 2) -> str:

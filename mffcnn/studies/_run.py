@@ -151,6 +151,8 @@ def run_protocol(
 
 def setup(dataset: str, root, dataset_options: dict | None, options: StudyOptions) -> Setup:
     """Load the dataset (printing what was kept, on rank 0), resolve the recipe, epochs, device and ranks."""
+    if options.epochs is not None and options.epochs < 1:  # 0 must not quietly mean "the default"
+        raise MffcnnError(f"--epochs must be at least 1, not {options.epochs}")
     device = resolve_device(options.device)
     dist = distributed.from_env(device)
     if dist.active and device.type == "cuda":
@@ -159,7 +161,7 @@ def setup(dataset: str, root, dataset_options: dict | None, options: StudyOption
     faceset = load_dataset(dataset, root, **(dataset_options or {}))
     if options.verbose and dist.is_main:
         print(faceset.summary.table(), file=sys.stderr)
-    epochs = options.epochs or epochs_for(recipe, faceset.name)
+    epochs = options.epochs if options.epochs is not None else epochs_for(recipe, faceset.name)
     return Setup(faceset=faceset, recipe=recipe, epochs=epochs, device=device, dist=dist)
 
 

@@ -38,7 +38,7 @@ from mffcnn.runs import write_json
 from mffcnn.studies import _run
 from mffcnn.studies._run import StudyOptions
 from mffcnn.train import distributed
-from mffcnn.train.folds import PROTOCOLS
+from mffcnn.train.folds import PROTOCOLS, check_folds
 from mffcnn.train.loop import resolve_device
 
 ALPHA = 0.05  # significance level of the paired tests
@@ -74,6 +74,7 @@ def ablate(
     if folds < 2:
         raise MffcnnError("--folds must be at least 2")
     s = _run.setup(dataset, root, dataset_options, options)
+    check_folds(s.faceset, protocols, folds)
     # The recipe's dropout applies to every model alike, so they stay comparable.
     models = {a: s.model_config(ablation_config(a)) for a in ablations}
     init_reports = (

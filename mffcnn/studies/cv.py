@@ -17,7 +17,7 @@ from mffcnn.runs import write_json
 from mffcnn.studies import _run
 from mffcnn.studies._run import StudyOptions
 from mffcnn.train import distributed
-from mffcnn.train.folds import PROTOCOLS
+from mffcnn.train.folds import PROTOCOLS, check_folds
 from mffcnn.train.loop import resolve_device
 
 SPREADS = ("batches", "folds")
@@ -50,6 +50,7 @@ def cross_validate(
     if spread not in SPREADS:
         raise MffcnnError(f"unknown spread {spread!r}; choose from {', '.join(SPREADS)}")
     s = _run.setup(dataset, root, dataset_options, options)
+    check_folds(s.faceset, protocols, folds)
     config = s.model_config(model_config)
     report = _run.init_report(options.init, config, s.faceset, tested=True, verbose=options.verbose and s.dist.is_main)
     run_dir = _run.new_run(options.project, "cv", options.name, s.dist)

@@ -9,10 +9,12 @@ import numpy as np
 
 from mffcnn.checkpoint import load_checkpoint
 from mffcnn.data import default_preprocessing, load_dataset
+from mffcnn.errors import warn
 from mffcnn.report.figures import plot_confusion
 from mffcnn.report.metrics import confusion_counts, per_class_accuracy
 from mffcnn.runs import new_run_dir, write_json
 from mffcnn.train.loop import predict_proba
+from mffcnn.train.warm_start import shared_people
 
 
 def evaluate(
@@ -32,6 +34,12 @@ def evaluate(
     be found first is the dataset's matter: a model trained on CK+48's aligned crops still needs
     Viola-Jones on JAFFE's whole photos (a detect_face dataset option overrides it)."""
     ckpt = load_checkpoint(checkpoint)
+    seen = shared_people(ckpt, dataset)
+    if seen:  # not refused (measuring a model on its own training data is a fair question), but said loudly
+        warn(
+            f"{checkpoint} was trained on {', '.join(seen)}, which holds the people of {dataset}: this accuracy is "
+            "on faces (or people) the model has seen, not a test; results.json says so (seen_in_training)"
+        )
     preprocessing = ckpt.preprocessing.replace(detect_face=default_preprocessing(dataset).detect_face)
     faceset = load_dataset(dataset, root, preprocessing=preprocessing, **(dataset_options or {}))
     if verbose:
@@ -50,6 +58,9 @@ def evaluate(
         "class_names": ckpt.class_names,
         "n_images": len(faceset),
         "accuracy": float((y_true == y_pred).mean()),
+        # The checkpoint's training data holds these people (train.warm_start.shared_people): not a test score.
+        "seen_in_training": bool(seen),
+        "trained_on": seen,
         "per_class_accuracy": {ckpt.class_names[i]: float(per_class[i]) for i in present},
         "confusion_matrix": counts.tolist(),
     }

@@ -16,6 +16,7 @@ import numpy as np
 from mffcnn.checkpoint import load_checkpoint
 from mffcnn.data import load_dataset
 from mffcnn.data.face import NoFaceError
+from mffcnn.data.files import files_under
 from mffcnn.data.images import ImageError, is_image_file, read_grey
 from mffcnn.errors import MffcnnError, warn
 from mffcnn.gradcam import MAPS, SCORES, explain
@@ -42,7 +43,7 @@ def _faces_from_files(paths: Sequence[str | Path], preprocessing) -> tuple[list[
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and is_image_file(f))
+            files += [f for f in files_under(p) if is_image_file(f)]  # says what it cannot list
         elif p.exists():
             files.append(p)
         else:

@@ -111,7 +111,7 @@ def sfew_protocol(
     baseline: also train from scratch on SFEW Train, to show what pretraining adds (doubles the time).
     Writes runs/sfew/expN/{options.json, results.json, report.md, confusion.png, model.safetensors}."""
     options = StudyOptions.of(options, **option_values)
-    epochs = options.epochs or paper.SFEW_FINETUNE_EPOCHS
+    epochs = options.epochs if options.epochs is not None else paper.SFEW_FINETUNE_EPOCHS
     sources = [s if isinstance(s, DatasetSpec) else DatasetSpec.parse(s) for s in pretrain]
     if options.init is not None and sources:
         raise MffcnnError("give either pretraining datasets or a checkpoint to start from, not both")

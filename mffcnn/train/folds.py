@@ -34,6 +34,25 @@ from mffcnn.train.loop import Inputs, Training, fit, predict_proba
 PROTOCOLS = ("random", "subject")
 
 
+def check_folds(faceset: FaceSet, protocols, n_folds: int) -> None:
+    """Refuse a number of folds the dataset cannot give, before any fold trains (a run of both protocols would
+    otherwise fail on the subject folds after training every random one). Stratified folds need a class with
+    at least n_folds images (scikit-learn's own condition); subject folds need n_folds people."""
+    counts = np.bincount(faceset.labels, minlength=len(faceset.class_names))
+    largest = int(counts.max()) if len(counts) else 0
+    if n_folds > largest:
+        name = faceset.class_names[int(counts.argmax())] if len(counts) else "-"
+        raise MffcnnError(
+            f"--folds {n_folds}: {faceset.name}'s largest class ({name}) has {largest} images, so it cannot be "
+            f"split into {n_folds} stratified folds; use --folds {max(2, largest)} or fewer"
+        )
+    subjects = len(np.unique(faceset.subjects))
+    if "subject" in protocols and subjects < n_folds:
+        raise MffcnnError(
+            f"--folds {n_folds}: {faceset.name} has {subjects} subjects, fewer than the folds; use --folds {subjects}"
+        )
+
+
 def make_folds(faceset: FaceSet, protocol: str, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train indices, test indices) per fold."""
     y = faceset.labels

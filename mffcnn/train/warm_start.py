@@ -112,10 +112,16 @@ def trained_on(info: dict) -> set[str]:
     return {n.split(":")[0] for n in names if n}
 
 
+def shared_people(ckpt: Checkpoint, dataset: str) -> list[str]:
+    """The datasets the checkpoint was trained on that hold the people of `dataset` (CK+48 for CK+, …)."""
+    group = PEOPLE.get(dataset.split(":")[0], dataset)
+    return sorted(n for n in trained_on(ckpt.info) if PEOPLE.get(n, n) == group)
+
+
 def check_people(ckpt: Checkpoint, dataset: str, *, source: str) -> None:
     """Refuse to test on people the checkpoint was trained on: a pretraining set must not hold them."""
     group = PEOPLE.get(dataset.split(":")[0], dataset)
-    shared = sorted(n for n in trained_on(ckpt.info) if PEOPLE.get(n, n) == group)
+    shared = shared_people(ckpt, dataset)
     if shared:
         raise MffcnnError(
             f"{source} was trained on {', '.join(shared)}, which holds the people of {dataset}: its test folds would "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mffcnn.data.faceset import UNLABELLED, PrepareSummary, Record
+from mffcnn.data.files import files_under
 from mffcnn.data.images import is_image_file
 from mffcnn.data.labels import canonical
 from mffcnn.errors import MffcnnError
@@ -40,7 +41,7 @@ def visible_dirs(folder: Path) -> list[Path]:
 
 def visible_files(folder: Path) -> list[Path]:
     """Every file below a folder, sorted, without hidden ones."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [p for p in files_under(folder) if not p.name.startswith(".")]
 
 
 def class_tree_records(

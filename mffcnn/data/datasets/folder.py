@@ -2,8 +2,10 @@
 
 The subject of an image is what the regex (searched in the file name) captures: the group
 named `subject` if there is one, else group 1, else the whole match. Without a regex every
-image is its own subject, so subject-independent folds cannot keep a person out of training:
-`cv` says so.
+image is its own subject (its path under the root: `happy/p1.jpg` and `anger/p1.png` are two
+subjects, not one person `p1`), so subject-independent folds cannot keep a person out of training:
+`cv` says so. The note says what the code does; a shared file stem is no evidence of a shared person
+(`img001.jpg` is in every folder of many exports), so it is not taken as one.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from mffcnn.errors import MffcnnError
 PREPROCESSING = Preprocessing(detect_face=False)
 
 
-def compile_subject_regex(pattern: str | None) -> Callable[[Path], str | None]:
+def compile_subject_regex(pattern: str | None, root: Path | None = None) -> Callable[[Path], str | None]:
     if pattern is None:
-        return lambda path: path.stem
+        return lambda path: path.relative_to(root).as_posix() if root is not None else str(path)
     try:
         regex = re.compile(pattern)
     except re.error as e:
@@ -63,12 +65,12 @@ def load(
     records = class_tree_records(
         root,
         classes,
-        compile_subject_regex(subject_regex),
+        compile_subject_regex(subject_regex, root),
         summary,
         no_subject_reason=f"--subject-regex {subject_regex!r} does not match the file name",
     )
     if subject_regex is None:
-        summary.notes.append("no --subject-regex: every image is its own subject")
+        summary.notes.append("no --subject-regex: every image is its own subject (its path under the root)")
     if not preprocessing.detect_face:
         summary.notes.append("face detection off: each image is used whole (--detect-face for uncropped photos)")
     return build_faceset(

@@ -36,8 +36,29 @@ SPLITS = {"train": ["Train"], "val": ["Val"], "all": ["Train", "Val"]}
 _NAME = re.compile(r"^(?P<movie>.+?)[_-](?P<time>\d+)_+(?P<frame>\d+)$")
 
 
+# The emotion folders as SFEW 2.0 spells them. Three differ from our class names (and CK+48's): Angry, Sad and
+# Neutral. A tree with anger/ or sadness/ and none of those three is another dataset (a CK+48 or folder tree),
+# refused rather than read as SFEW with classes missing; a stray folder in a real SFEW tree (Contempt/) is
+# only counted, as any unknown emotion folder.
+SFEW_FOLDERS = ("Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise")
+SFEW_OWN = {"angry", "sad", "neutral"}
+OTHERS_OWN = {"anger", "sadness"}
+
+
 def _emotion_dirs(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_dir() and canonical(p.name) is not None]
+
+
+def check_spelling(folder: Path, root: Path) -> None:
+    """Class folders spelt as another dataset spells them, none as SFEW does: one clear layout error."""
+    names = {p.name.lower(): p.name for p in _emotion_dirs(folder)}
+    other = sorted(names[n] for n in OTHERS_OWN & names.keys())
+    if other and not SFEW_OWN & names.keys():
+        raise MffcnnError(
+            f"sfew: {root} is not SFEW 2.0's layout (Train/Angry/…, Val/…): it has {', '.join(o + '/' for o in other)} "
+            f"where SFEW has Angry/, Sad/ (its folders: {', '.join(SFEW_FOLDERS)}); a CK+48 tree is read with "
+            "`ckplus48`, any other folder-per-class tree with `folder`"
+        )
 
 
 def split_folder(root: Path, split: str) -> Path:
@@ -65,6 +86,8 @@ def load(root: str | Path, *, split: str = "train", preprocessing: Preprocessing
         summary.notes.append(f"{root.name}/ holds the emotion folders itself: used as it is, --split ignored")
     else:
         folders = [split_folder(root, s) for s in SPLITS[split]]
+    for folder in folders:
+        check_spelling(folder, root)
     records: list[Record] = []
     no_movie = 0
     for folder in folders:
