@@ -3,11 +3,11 @@ and the JSON it is answered with when it goes wrong there.
 
 uvicorn's h11 protocol, with three changes (uvicorn takes the protocol class: `uvicorn.run(app, http=...)`):
 
-- A connection waiting for its request's head (a new one, or a kept-alive one between requests) holds one of
-  the server's `max_concurrent` places, the same places the predictions in progress hold (`Places`); a
-  connection that finds them all taken is answered 503 at once and closed. A client that opens connections and
-  sends nothing (or a byte now and then) cannot hold more than that, and cannot starve the server of file
-  descriptors.
+- A connection waiting for its request's head (a new one, or a kept-alive one once the next head's first
+  byte is in) holds one of the server's `max_concurrent` places, the same places the predictions in progress
+  hold (`Places`); a connection that finds them all taken is answered 503 at once and closed. A client
+  that opens connections and sends nothing (or a byte now and then) cannot hold more than that, and cannot
+  starve the server of file descriptors.
 - The head must arrive within `body_seconds` of the connection starting to wait for it (h11 has no such
   limit, and uvicorn's keep-alive timeout stops counting at the first byte): later, the connection gets 408
   and is closed, or is just closed when it sent nothing (as a kept-alive connection that is not used again).
@@ -153,6 +153,11 @@ def protocol_for(places: Places, limits: Limits) -> type[H11Protocol]:
         def data_received(self, data: bytes) -> None:
             if self.refused:
                 return  # discarded: the answer is written
+            if self.head_timer is not None and not self.holds_place:  # the first byte after a kept-alive pause
+                if not places.take():
+                    self._answer_and_close(json_error(busy(limits), extra=(("retry-after", "1"),)))
+                    return
+                self.holds_place = True
             if self.conn.their_state is h11.IDLE and self._head_too_large(data):
                 return
             super().data_received(data)
@@ -175,11 +180,8 @@ def protocol_for(places: Places, limits: Limits) -> type[H11Protocol]:
             if self.transport.is_closing() or not self.cycle.response_complete:
                 return  # closed, or a pipelined request already in the app's hands
             # Kept alive: waiting for the next request's head (or the rest of a body answered early, 413 or
-            # 408), a place again, or closed when there is none.
-            if not places.take():
-                self.transport.close()
-                return
-            self.holds_place = True
+            # 408), timed from now; a place again from its first byte (an idle kept-alive connection is closed
+            # by uvicorn after --timeout-keep-alive, 5 s, and holds no place meanwhile).
             self._wait_for_head()
 
         def connection_lost(self, exc: Exception | None) -> None:
