@@ -46,8 +46,10 @@ MODULES = {  # the strata and the report's rows: a name → how the mutants' nam
 Z95 = 1.959963984540054  # the two-sided 95 % normal quantile
 # mutmut's exit codes (mutmut/stats.py): 0 the tests passed (survived); 1 or 3 a test failed or pytest broke
 # (killed); the timeouts (SIGXCPU) and crashes of the mutated code count as killed too: the suite noticed.
-SURVIVED = {0}
-NOT_RUN = {None, 5, 33, 34}  # not checked, no tests collected, no test reaches the function, skipped
+# A mutant of a function no selected test reaches (33, or 5: no tests collected) survives too: the suite
+# cannot see it.
+SURVIVED = {0, 5, 33}
+NOT_RUN = {None, 34}  # not checked (the run was stopped), skipped
 
 # Surviving mutants the tests cannot see because they change nothing observable: name → why. A survivor not in
 # this list is a gap in the suite (the report says "untriaged"); give it a test or explain it here.
@@ -152,6 +154,8 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
         )
         for name in survivors:
             why = SURVIVOR_TRIAGE.get(name, "untriaged: a gap in the suite")
+            if codes[name] != 0:
+                why = f"no selected test reaches it; {why}"
             listing.append(f"- {module} `{name}`: {why}")
     rate, half = stratified(rows)
     n_all, k_all = sum(r[1] for r in rows.values()), sum(r[2] for r in rows.values())

@@ -1,0 +1,288 @@
+"""What the sampled mutation run (bench/mutation.py) found the suite blind to, now pinned: each test names the
+behaviour a surviving mutant changed. Fast, in-process, on the sample photo and tiny synthetic data."""
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mffcnn import predict as lib
+from mffcnn.data import face
+from mffcnn.data.datasets import synthetic
+from mffcnn.data.face import Box, DetectorSettings, crop_box, detect_faces
+from mffcnn.data.images import ImageError
+from mffcnn.data.preprocess import Preprocessing
+from mffcnn.errors import MffcnnError
+from mffcnn.model import MFFCNNConfig
+from mffcnn.model.config import ablation_config
+from mffcnn.model.mffcnn import face_weights, soft_targets
+from mffcnn.predict import pipeline
+from mffcnn.train import distributed, loop
+from mffcnn.train.folds import make_folds
+from mffcnn.train.recipes import Recipe
+from mffcnn.train.warm_start import WarmStart
+
+
+@pytest.fixture(scope="module")
+def grey():
+    return cv2.imread(str(lib.SAMPLE_IMAGE), cv2.IMREAD_GRAYSCALE)  # 512×512, one face
+
+
+# --- data/face.py ---------------------------------------------------------------------------------------------
+
+
+def reference_crop(img: np.ndarray, box: Box, margin: float) -> np.ndarray:
+    """The crop as its docstring says, computed another way: the grown square box centred on the box's centre,
+    every pixel outside the image taken from the nearest border pixel (index clipping, not padding)."""
+    side = max(box.w, box.h) * (1 + 2 * margin)
+    x0 = int(round(box.x + box.w / 2 - side / 2))
+    y0 = int(round(box.y + box.h / 2 - side / 2))
+    s = int(round(side))
+    ys = np.clip(np.arange(y0, y0 + s), 0, img.shape[0] - 1)
+    xs = np.clip(np.arange(x0, x0 + s), 0, img.shape[1] - 1)
+    return img[np.ix_(ys, xs)]
+
+
+@pytest.mark.parametrize(
+    "box, margin",
+    [
+        (Box(10, 8, 12, 16), 0.0),  # inside, taller than wide
+        (Box(14, 9, 16, 10), 0.25),  # inside, wider than tall
+        (Box(0, 0, 10, 14), 0.3),  # over the top-left corner once grown
+        (Box(30, 22, 9, 8), 0.5),  # over the bottom-right corner
+        (Box(-4, 20, 12, 12), 0.0),  # left of the image
+    ],
+)
+def test_crop_box_is_the_grown_square_with_replicated_borders(box, margin):
+    img = np.random.default_rng(0).integers(0, 256, (36, 44), dtype=np.uint8)
+    want = reference_crop(img, box, margin)
+    got = crop_box(img, box, margin=margin, size=want.shape[0])  # the crop's own size: no resizing
+    np.testing.assert_array_equal(got, want)
+
+
+def test_the_detector_sees_the_image_shrunk_to_max_side(grey):
+    (full,) = detect_faces(grey, DetectorSettings())
+    assert detect_faces(grey, DetectorSettings(max_side=40)) == []  # the face is 6 px there: below the window
+    (half,) = detect_faces(grey, DetectorSettings(max_side=256))  # found at half size, in full-size pixels
+    centre = lambda b: np.array([b.x + b.w / 2, b.y + b.h / 2])
+    assert np.abs(centre(half) - centre(full)).max() <= 0.1 * full.w and abs(half.w - full.w) <= 0.2 * full.w
+
+
+def test_each_thread_loads_its_own_cascade_and_a_missing_one_is_a_clear_error(grey):
+    found = []
+    alt = DetectorSettings(cascade="haarcascade_frontalface_alt.xml")
+    worker = threading.Thread(target=lambda: found.append(detect_faces(grey, alt)))
+    worker.start()
+    worker.join()
+    assert len(found[0]) == 1
+    with pytest.raises(ImageError, match="cannot load the Haar cascade 'no_such_cascade.xml'"):
+        face._load_cascade("no_such_cascade.xml")
+
+
+# --- data/preprocess.py ---------------------------------------------------------------------------------------
+
+
+def test_find_face_uses_the_preprocessing_own_detector_settings(grey):
+    box, found = Preprocessing(detect_face=True).find_face(grey)
+    assert found and box is not None
+    demanding = Preprocessing(detect_face=True, no_face="whole", detector=DetectorSettings(min_size=0.9))
+    assert demanding.find_face(grey) == (None, False)  # no face fills 90 % of the image
+
+
+def test_crop_or_whole_says_whether_a_face_was_found(grey):
+    p = Preprocessing(detect_face=True, no_face="whole")
+    crop, found = p.crop_or_whole(grey)
+    assert found and crop.shape == (60, 60)
+    np.testing.assert_array_equal(crop, p.crop_at(grey, p.find_face(grey)[0]))
+    wall = np.full((200, 200), 90, np.uint8)
+    crop, found = p.crop_or_whole(wall)
+    assert not found
+    np.testing.assert_array_equal(crop, p.resize(wall))
+
+
+# --- model/ ---------------------------------------------------------------------------------------------------
+
+
+def test_soft_targets_and_face_weights_exactly():
+    hard = torch.tensor([0, 2])
+    assert torch.equal(soft_targets(hard, 3), torch.tensor([[1.0, 0, 0], [0, 0, 1]]))
+    smoothed = soft_targets(hard, 4, label_smoothing=0.2)
+    assert torch.allclose(smoothed[0], torch.tensor([0.85, 0.05, 0.05, 0.05]))
+    votes = torch.tensor([[0.5, 0.5, 0.0]])
+    assert torch.equal(soft_targets(votes, 3), votes)  # (B, C) targets are used as they are
+    weights = torch.tensor([1.0, 2.0, 4.0])
+    assert face_weights(soft_targets(hard, 3), None) is None
+    assert torch.equal(face_weights(soft_targets(hard, 3), weights), torch.tensor([1.0, 4.0]))
+    assert torch.equal(face_weights(votes, weights), torch.tensor([1.5]))
+
+
+def test_an_unknown_ablation_names_the_choices():
+    with pytest.raises(ValueError, match=r"unknown ablation 'nope'; choose from full, "):
+        ablation_config("nope")
+
+
+# --- train/ ---------------------------------------------------------------------------------------------------
+
+
+def test_each_torchrun_process_gets_its_share_of_the_cores(monkeypatch):
+    threads = []
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)  # the group exists already
+    monkeypatch.setattr(distributed.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(distributed.torch, "set_num_threads", threads.append)
+    d = distributed.from_env()
+    assert (d.rank, d.world, threads) == (1, 2, [4])
+
+
+def folds_of(per_class: int, subjects: int = 4):
+    return synthetic.load(subjects=subjects, per_class=per_class)
+
+
+def test_make_folds_is_silent_when_every_class_fills_the_folds(capsys):
+    make_folds(folds_of(per_class=1), "random", 4, seed=0)  # 4 subjects × 1: 4 images per class, 4 folds
+    assert capsys.readouterr().err == ""
+
+
+def test_random_folds_are_shuffled_stratified_and_ignore_subjects():
+    fs = folds_of(per_class=2)
+    a, b = make_folds(fs, "random", 2, seed=0), make_folds(fs, "random", 2, seed=1)
+    assert any(not np.array_equal(ta, tb) for (_, ta), (_, tb) in zip(a, b))  # the seed shuffles
+    assert any(set(fs.subjects[tr]) & set(fs.subjects[te]) for tr, te in a)  # subjects are split across folds
+
+
+def test_subject_folds_refuse_more_folds_than_subjects():
+    with pytest.raises(MffcnnError, match=r"4 subjects, fewer than 5 folds; use --folds 4"):
+        make_folds(folds_of(per_class=1), "subject", 5, seed=0)
+
+
+class _Drawn(Exception):
+    """Stops fit once its first epoch's batches are drawn: what they were drawn with is the test."""
+
+
+def test_class_balanced_sampling_draws_with_the_class_weights(monkeypatch):
+    fs = synthetic.load(subjects=1, per_class=2)
+    x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)
+    y[:4] = 0  # class 0: 4 faces of 14 (two of class 1 and two of class 2 relabelled)
+    seen = []
+
+    def drawn(n, batch_size, seed, epoch, weights=None):
+        seen.append(weights)
+        raise _Drawn
+
+    monkeypatch.setattr(loop, "epoch_batches", drawn)
+    recipe = Recipe("t", lr=0.001, batch_size=16, sampling_power=1.0)
+    with pytest.raises(_Drawn):
+        loop.fit(x, y, loop.Training(model_config=MFFCNNConfig(), recipe=recipe, epochs=1, seed=0))
+    (weights,) = seen
+    counts = torch.bincount(y, minlength=7).float()
+    want = loop.class_weights(y, 7, 1.0)[y]
+    assert torch.equal(weights, want) and weights[0] < weights[-1]  # the big class drawn less per face
+    assert torch.allclose(weights * counts[y], (weights * counts[y])[0].expand(len(y)))  # each class as often
+
+
+def test_asking_for_cuda_without_one_says_so(monkeypatch):
+    monkeypatch.setattr(loop.torch.cuda, "is_available", lambda: False)
+    with pytest.raises(MffcnnError) as e:
+        loop.resolve_device("cuda")
+    assert str(e.value) == "--device cuda: no CUDA GPU is available here (use --device cpu or auto)"
+
+
+def test_warm_start_line_names_what_was_carried_new_and_dropped():
+    w = WarmStart("m.safetensors", loaded=["a", "b"], new=["contempt"])
+    assert w.line() == (
+        "init from m.safetensors: 2 weight tensors loaded; classifier rows carried over by class name: none; "
+        "fresh rows for contempt"
+    )
+    w = WarmStart("m.safetensors", loaded=["a"], carried=["happy"], dropped=["neutral"])
+    assert w.line().endswith("carried over by class name: happy; dropped neutral")
+
+
+# --- predict/pipeline.py --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model():
+    return lib.load_model(threads=1)
+
+
+class Bars:
+    """Records the progress bars predict opens: (total, unit, disabled) and how far each went."""
+
+    def __init__(self):
+        self.opened = []
+
+    def __call__(self, total=None, *, desc="", unit="it", disable=False, leave=True):
+        bar = {"total": total, "unit": unit, "disable": disable, "done": 0}
+        self.opened.append(bar)
+
+        class Bar:
+            def update(self, n=1):
+                bar["done"] += n
+
+            def close(self):
+                pass
+
+        return Bar()
+
+
+def write_clip(path, frames: int, fps: float) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (64, 48))
+    for _ in range(frames):
+        writer.write(np.full((48, 64, 3), 90, np.uint8))
+    writer.release()
+
+
+def test_progress_counts_every_file_and_every_frame(tmp_path, model, grey, monkeypatch):
+    bars = Bars()
+    monkeypatch.setattr(pipeline, "progress_bar", bars)
+    cv2.imwrite(str(tmp_path / "a.png"), grey[:200, :200])
+    (tmp_path / "notes.txt").write_text("not an image")
+    write_clip(tmp_path / "clip.avi", frames=3, fps=5.0)
+    lib.predict(tmp_path, model=model, progress=True)
+    files, frames = bars.opened
+    assert (files["total"], files["unit"], files["disable"], files["done"]) == (3, "file", False, 3)
+    assert (frames["total"], frames["unit"], frames["done"]) == (3, "frame", 3)
+    bars.opened.clear()
+    lib.predict(tmp_path / "a.png", model=model, progress=True)
+    assert bars.opened[0]["disable"]  # one file: no bar
+    bars.opened.clear()
+    lib.predict([tmp_path / "a.png", tmp_path / "a.png"], model=model, progress=True)
+    assert not bars.opened[0]["disable"]  # two files: a bar
+
+
+def test_video_frames_have_their_size_and_rounded_times_and_each_video_counts(tmp_path, model):
+    write_clip(tmp_path / "one.avi", frames=2, fps=3.0)
+    write_clip(tmp_path / "two.avi", frames=2, fps=3.0)
+    r = lib.predict(tmp_path, model=model)
+    assert [(res.width, res.height) for res in r.results] == [(64, 48)] * 4
+    assert [res.time for res in r.results[:2]] == [0.0, 0.3333]  # 1/3 s to 4 decimals
+    assert r.summary.videos == 2
+
+
+def test_an_image_over_the_pixel_limit_is_unreadable_by_its_name(tmp_path, model, capsys):
+    path = tmp_path / "big.png"
+    cv2.imwrite(str(path), np.full((100, 100), 90, np.uint8))  # 10,000 pixels
+    r = lib.predict(path, model=model, max_pixels=1000)
+    (res,) = r.results
+    assert res.status == "unreadable" and res.file == str(path)
+    assert "(--max-megapixels raises the limit)" in res.error
+    assert f"{path}: " in capsys.readouterr().err
+    assert lib.predict(path, model=model, max_pixels=None).results[0].status == "no_face"
+
+
+def test_the_no_detect_hint_is_for_small_faceless_images_only(tmp_path, model, capsys):
+    cv2.imwrite(str(tmp_path / "small.png"), np.full((48, 48), 90, np.uint8))
+    cv2.imwrite(str(tmp_path / "large.png"), np.full((400, 400), 90, np.uint8))
+    lib.predict(tmp_path, model=model)
+    err = capsys.readouterr().err.splitlines()
+    assert [line.endswith("(if the images are face crops already, use --no-detect)") for line in err] == [False, True]
+
+
+def test_a_batch_size_below_one_is_refused_by_name(model, grey):
+    with pytest.raises(MffcnnError) as e:
+        lib.predict(grey, model=model, batch_size=0)
+    assert str(e.value) == "--batch-size must be at least 1"
