@@ -201,6 +201,153 @@ def test_warm_start_line_names_what_was_carried_new_and_dropped():
     assert w.line().endswith("carried over by class name: happy; dropped neutral")
 
 
+def test_keep_freed_memory_sets_glibc_mmap_and_trim_thresholds(monkeypatch):
+    import ctypes
+
+    calls = []
+
+    class Libc:
+        def mallopt(self, *args):
+            calls.append(args)
+
+    opened = []
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: opened.append(name) or Libc())
+    monkeypatch.setattr(loop, "_memory_kept", False)
+    loop.keep_freed_memory()
+    loop.keep_freed_memory()  # once per process
+    assert opened == ["libc.so.6"]
+    assert calls == [(-3, 32 * 2**20), (-1, 2**31 - 1)]
+
+
+def test_trained_on_reads_every_place_a_checkpoint_names_its_data():
+    from mffcnn.train.warm_start import trained_on
+
+    info = {
+        "trained_on": [{"dataset": "ckplus48:contempt=true"}, {"other": 1}],
+        "datasets": [{"dataset": "fer2013"}],
+        "dataset": "jaffe+sfew",
+        "pretrained_on": ["ferplus"],
+    }
+    assert trained_on(info) == {"ckplus48", "fer2013", "jaffe", "sfew", "ferplus"}
+
+
+def test_warm_start_reports_its_source():
+    from mffcnn.checkpoint import Checkpoint
+    from mffcnn.model import MFFCNN
+    from mffcnn.train.warm_start import warm_start
+
+    classes = ["a", "b", "c"]
+    ckpt = Checkpoint(model=MFFCNN(MFFCNNConfig(num_classes=3)), class_names=classes, preprocessing=Preprocessing())
+    report = warm_start(MFFCNN(MFFCNNConfig(num_classes=3)), ckpt, classes, source="pre.safetensors")
+    assert report.checkpoint == "pre.safetensors" and report.line().startswith("init from pre.safetensors: ")
+
+
+def test_a_fold_trains_from_the_init_it_is_given(monkeypatch):
+    from mffcnn.model import MFFCNN
+    from mffcnn.train import folds
+
+    fs = synthetic.load(subjects=1, per_class=2)
+    x = fs.preprocessing.to_tensor(fs.images)
+    given = []
+
+    def fake_fit(x, y, training, *, state_path=None, on_epoch=None, init=None):
+        given.append((len(y), training.seed, init))
+        return MFFCNN(MFFCNNConfig()).eval()
+
+    monkeypatch.setattr(folds, "fit", fake_fit)
+    init = lambda: MFFCNN(MFFCNNConfig())  # noqa: E731
+    training = loop.Training(model_config=MFFCNNConfig(), recipe=Recipe("t"), epochs=1, seed=2)
+    n = len(fs.labels)
+    result = folds.run_fold(fs, x, 3, np.arange(8), np.arange(8, n), training, init=init)
+    assert given == [(8, 2003, init)]  # the fold's seed: seed·1000 + fold
+    assert (result.fold, result.n_train, result.n_test, result.test_index) == (3, 8, n - 8, list(range(8, n)))
+
+
+class Bar:
+    """A progress bar that records what it was told."""
+
+    def __init__(self, total=None, *, desc="", unit="it", disable=False, leave=True):
+        self.opened = {"total": total, "desc": desc, "unit": unit, "disable": disable}
+        self.done, self.descriptions, self.postfixes = 0, [], []
+
+    def update(self, n=1):
+        self.done += n
+
+    def set_description(self, desc):
+        self.descriptions.append(desc)
+
+    def set_postfix(self, **kwargs):
+        self.postfixes.append(kwargs)
+
+    def close(self):
+        pass
+
+
+def fake_fold(fs, calls):
+    """run_fold without training: two epochs reported, every test face predicted as class 0."""
+
+    def run_fold(faceset, x, fold, tr, te, training, *, state_path=None, on_epoch=None, init=None):
+        assert faceset is fs and len(x) == len(fs.labels)
+        calls.append((fold, training.dist.world))
+        for epoch in range(training.epochs):
+            on_epoch(epoch, 0.5)
+        acc = float((fs.labels[te] == 0).mean())
+        from mffcnn.train.folds import FoldResult
+
+        return FoldResult(fold, acc, len(tr), len(te), 0.0, te.tolist(), [0] * len(te))
+
+    return run_fold
+
+
+def test_cv_progress_names_each_fold_and_a_rerun_resumes(tmp_path, monkeypatch, capsys):
+    from mffcnn.train import folds
+
+    fs, bars, calls = folds_of(per_class=1), [], []
+    monkeypatch.setattr(folds, "progress", lambda *a, **k: bars.append(Bar(*a, **k)) or bars[-1])
+    monkeypatch.setattr(folds, "run_fold", fake_fold(fs, calls))
+    training = loop.Training(model_config=MFFCNNConfig(), recipe=Recipe("t"), epochs=2, seed=0)
+    results = folds.run_cv(fs, tmp_path, training, protocol="random", n_folds=2)
+    assert [r.fold for r in results] == [1, 2] and calls == [(1, 1), (2, 1)]
+    (bar,) = bars
+    assert bar.opened == {"total": 4, "desc": f"{fs.name} random", "unit": "epoch", "disable": False}
+    assert bar.done == 4 and bar.descriptions == [f"{fs.name} random fold 1/2", f"{fs.name} random fold 2/2"]
+    assert bar.postfixes[:3] == [{"loss": "0.500"}] * 2 + [{"last_acc": f"{results[0].accuracy:.3f}"}]
+    capsys.readouterr()
+    again = folds.run_cv(fs, tmp_path, training, protocol="random", n_folds=2)  # the folds folder exists now
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in results] and len(calls) == 2
+    assert "random: resuming, 2 of 2 folds already done" in capsys.readouterr().err
+    folds.run_cv(fs, tmp_path / "quiet", training, protocol="random", n_folds=2, verbose=False)
+    assert bars[-1].opened["disable"]
+
+
+def test_cv_spread_over_ranks_gives_each_rank_whole_folds(tmp_path, monkeypatch):
+    from mffcnn.train import folds
+    from mffcnn.train.distributed import Dist
+
+    fs, calls, gathered = folds_of(per_class=1), [], []
+    run_fold = fake_fold(fs, calls)
+    monkeypatch.setattr(folds, "run_fold", run_fold)
+    monkeypatch.setattr(folds, "progress", lambda *a, **k: Bar(*a, **k))
+    monkeypatch.setattr(folds, "barrier", lambda dist: None)
+    split = folds.make_folds(fs, "random", 4, 0)
+
+    def gather_objects(result, dist):  # rank 0 of 2: the other rank's fold is the next one
+        assert dist.world == 2
+        other = run_fold(
+            fs, fs.images, result.fold + 1, *split[result.fold], loop.Training(**alone), on_epoch=lambda *_: None
+        )
+        gathered.append((result.fold, other.fold))
+        return [result, other]
+
+    monkeypatch.setattr(folds, "gather_objects", gather_objects)
+    training = loop.Training(model_config=MFFCNNConfig(), recipe=Recipe("t"), epochs=1, seed=0, dist=Dist(0, 2, 0))
+    alone = {"model_config": MFFCNNConfig(), "recipe": Recipe("t"), "epochs": 1, "seed": 0}
+    results = folds.run_cv(fs, tmp_path, training, protocol="random", n_folds=4, spread="folds")
+    assert gathered == [(1, 2), (3, 4)] and [r.fold for r in results] == [1, 2, 3, 4]
+    assert calls[0] == (1, 1)  # each process trains its fold alone (no DDP)
+    assert sorted(p.name for p in (tmp_path / "folds").iterdir()) == [f"fold_0{k}.json" for k in (1, 2, 3, 4)]
+
+
 # --- predict/pipeline.py --------------------------------------------------------------------------------------
 
 
