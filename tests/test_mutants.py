@@ -356,26 +356,6 @@ def model():
     return lib.load_model(threads=1)
 
 
-class Bars:
-    """Records the progress bars predict opens: (total, unit, disabled) and how far each went."""
-
-    def __init__(self):
-        self.opened = []
-
-    def __call__(self, total=None, *, desc="", unit="it", disable=False, leave=True):
-        bar = {"total": total, "unit": unit, "disable": disable, "done": 0}
-        self.opened.append(bar)
-
-        class Bar:
-            def update(self, n=1):
-                bar["done"] += n
-
-            def close(self):
-                pass
-
-        return Bar()
-
-
 def write_clip(path, frames: int, fps: float) -> None:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (64, 48))
     for _ in range(frames):
@@ -384,21 +364,21 @@ def write_clip(path, frames: int, fps: float) -> None:
 
 
 def test_progress_counts_every_file_and_every_frame(tmp_path, model, grey, monkeypatch):
-    bars = Bars()
-    monkeypatch.setattr(pipeline, "progress_bar", bars)
+    bars = []
+    monkeypatch.setattr(pipeline, "progress_bar", lambda *a, **k: bars.append(Bar(*a, **k)) or bars[-1])
     cv2.imwrite(str(tmp_path / "a.png"), grey[:200, :200])
     (tmp_path / "notes.txt").write_text("not an image")
     write_clip(tmp_path / "clip.avi", frames=3, fps=5.0)
     lib.predict(tmp_path, model=model, progress=True)
-    files, frames = bars.opened
-    assert (files["total"], files["unit"], files["disable"], files["done"]) == (3, "file", False, 3)
-    assert (frames["total"], frames["unit"], frames["done"]) == (3, "frame", 3)
-    bars.opened.clear()
+    files, frames = bars
+    assert (files.opened["total"], files.opened["unit"], files.opened["disable"], files.done) == (3, "file", False, 3)
+    assert (frames.opened["total"], frames.opened["unit"], frames.done) == (3, "frame", 3)
+    bars.clear()
     lib.predict(tmp_path / "a.png", model=model, progress=True)
-    assert bars.opened[0]["disable"]  # one file: no bar
-    bars.opened.clear()
+    assert bars[0].opened["disable"]  # one file: no bar
+    bars.clear()
     lib.predict([tmp_path / "a.png", tmp_path / "a.png"], model=model, progress=True)
-    assert not bars.opened[0]["disable"]  # two files: a bar
+    assert not bars[0].opened["disable"]  # two files: a bar
 
 
 def test_video_frames_have_their_size_and_rounded_times_and_each_video_counts(tmp_path, model):
