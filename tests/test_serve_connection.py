@@ -82,7 +82,12 @@ def test_a_head_just_under_the_limit_is_served(server):
 
 
 @pytest.mark.parametrize(
-    "data", [b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n"]
+    "data",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n",
+    ],
 )
 def test_requests_that_are_not_http_are_json_400(server, data):
     json_answer(send(server, data), 400, "bad_request")
