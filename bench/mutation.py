@@ -196,8 +196,15 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
     )
     retests = sample.get("retests", [])
     retested = (
-        " Then the survivors were tested again with the tests written for them (tests/test_mutants.py, in the "
-        "selection since): " + "; ".join(f"{r['mutants']} mutants in {r['wall_min']:.1f} min" for r in retests) + "."
+        " Then the survivors, and the sampled mutants not yet tested (the first pass was stopped; mutmut also "
+        "drops the results of functions that new tests reach), were tested with the tests written for the "
+        "survivors (tests/test_mutants.py, in the selection since): "
+        + "; ".join(
+            f"{r['mutants']} mutants in {r['wall_min']:.1f} min"
+            + (f" ({r['cpu_min']:.1f} CPU min)" if "cpu_min" in r else "")
+            for r in retests
+        )
+        + "."
         if retests
         else ""
     )
@@ -213,8 +220,9 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
             f"correction: {sum(map(len, sample['names'].values()))} mutants. For each, mutmut runs the tests that "
             "executed the mutated function in its stats run; killed: one failed (or the mutant crashed or timed out). "
             "Per-module intervals are Wilson 95 %; the overall rate weights each module by its share of the mutants. "
-            f"The sample's run took {sample['wall_min']:.1f} min wall time with {sample['max_children']} mutants at "
-            "once (niced, the machine shared with other jobs)."
+            f"The sample's run took {sample['wall_min']:.1f} min wall time ({sample['cpu_min']:.1f} CPU min) with "
+            f"{sample['max_children']} mutants at once (niced, the machine shared with other jobs)."
+            + sample.get("note", "")
             + retested
             + (" Reported again from the stored run." if reused else ""),
             "",
@@ -245,6 +253,14 @@ def mutmut_run(max_children: int, names: list[str]) -> None:
 
     harness.PytestRunner._pytest_args_regular_run = fastest_first
     mm.cli(["run", "--max-children", str(max_children), *names])
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of this process's finished children and theirs (mutmut's workers among them)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_mutmut(max_children: int, names: list[str]) -> subprocess.CompletedProcess:
@@ -279,11 +295,17 @@ def main() -> None:
             codes = outcomes()
             flat = [n for group in sample["names"].values() for n in group]
             sample.setdefault("first_codes", {n: codes.get(n) for n in flat})
-            survivors = [n for n in flat if codes.get(n) in SURVIVED]
-            start = time.monotonic()
+            # The survivors, and the sampled mutants not tested (a stopped run; or mutmut dropped their results
+            # because new tests reach their functions).
+            survivors = [n for n in flat if codes.get(n) in SURVIVED or codes.get(n) is None]
+            start, cpu = time.monotonic(), children_cpu_s()
             run = run_mutmut(sample["max_children"], survivors)
             sample.setdefault("retests", []).append(
-                {"mutants": len(survivors), "wall_min": (time.monotonic() - start) / 60}
+                {
+                    "mutants": len(survivors),
+                    "wall_min": (time.monotonic() - start) / 60,
+                    "cpu_min": (children_cpu_s() - cpu) / 60,
+                }
             )
             SAMPLE_FILE.write_text(json.dumps(sample, indent=1))
             if run.returncode:
@@ -304,9 +326,10 @@ def main() -> None:
             "population": dict(population),
             "names": names,
         }
-        start = time.monotonic()
+        start, cpu = time.monotonic(), children_cpu_s()
         run = run_mutmut(args.max_children, [n for group in names.values() for n in group])
         sample["wall_min"] = (time.monotonic() - start) / 60
+        sample["cpu_min"] = (children_cpu_s() - cpu) / 60
         SAMPLE_FILE.write_text(json.dumps(sample, indent=1))
         if run.returncode:
             raise SystemExit(f"mutmut run failed (exit {run.returncode})")

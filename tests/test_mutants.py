@@ -53,6 +53,9 @@ def reference_crop(img: np.ndarray, box: Box, margin: float) -> np.ndarray:
         (Box(0, 0, 10, 14), 0.3),  # over the top-left corner once grown
         (Box(30, 22, 9, 8), 0.5),  # over the bottom-right corner
         (Box(-4, 20, 12, 12), 0.0),  # left of the image
+        (Box(36, 28, 10, 10), 0.2),  # over the bottom and the right edges
+        (Box(20, 30, 8, 12), 0.0),  # over the bottom edge only
+        (Box(40, 5, 8, 8), 0.0),  # over the right edge only
     ],
 )
 def test_crop_box_is_the_grown_square_with_replicated_borders(box, margin):
@@ -102,6 +105,13 @@ def test_crop_or_whole_says_whether_a_face_was_found(grey):
     np.testing.assert_array_equal(crop, p.resize(wall))
 
 
+def test_faces_are_stored_as_uint8_and_to_tensor_normalises_as_asked():
+    pixels = np.arange(2 * 60 * 60, dtype=np.float64).reshape(2, 60, 60) % 256
+    assert Preprocessing().faces(pixels).pixels.dtype == torch.uint8
+    unit = Preprocessing(normalisation="unit").to_tensor(pixels.astype(np.uint8))
+    assert torch.allclose(unit, torch.from_numpy(pixels).float().unsqueeze(1) / 255)
+
+
 # --- model/ ---------------------------------------------------------------------------------------------------
 
 
@@ -126,25 +136,35 @@ def test_an_unknown_ablation_names_the_choices():
 # --- train/ ---------------------------------------------------------------------------------------------------
 
 
-def test_each_torchrun_process_gets_its_share_of_the_cores(monkeypatch):
-    threads = []
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setenv("RANK", "1")
-    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
-    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)  # the group exists already
-    monkeypatch.setattr(distributed.os, "cpu_count", lambda: 8)
+@pytest.mark.parametrize("cores, local, share", [(8, 2, 4), (2, 4, 1)])
+def test_each_torchrun_process_gets_its_share_of_the_cores(monkeypatch, cores, local, share):
+    threads, backends = [], []
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("RANK", "3")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(local))
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", lambda backend: backends.append(backend))
+    monkeypatch.setattr(distributed.os, "cpu_count", lambda: cores)
     monkeypatch.setattr(distributed.torch, "set_num_threads", threads.append)
-    d = distributed.from_env()
-    assert (d.rank, d.world, threads) == (1, 2, [4])
+    d = distributed.from_env(torch.device("cpu"))
+    assert (d.rank, d.world, d.local_rank, threads, backends) == (3, 4, 1, [share], ["gloo"])
 
 
 def folds_of(per_class: int, subjects: int = 4):
     return synthetic.load(subjects=subjects, per_class=per_class)
 
 
-def test_make_folds_is_silent_when_every_class_fills_the_folds(capsys):
+def test_make_folds_warns_only_when_a_class_is_smaller_than_the_folds(capsys):
     make_folds(folds_of(per_class=1), "random", 4, seed=0)  # 4 subjects × 1: 4 images per class, 4 folds
     assert capsys.readouterr().err == ""
+    make_folds(folds_of(per_class=1, subjects=3), "subject", 3, seed=0)  # 3 per class, 3 folds
+    assert capsys.readouterr().err == ""
+    fs = folds_of(per_class=1, subjects=5)
+    fs.labels[fs.labels == 1] = 0  # class 1 gone: class 0 has 10 faces, the others 5
+    fs.labels[:1] = 1  # and class 1 has one face: fewer than 2 folds
+    make_folds(fs, "random", 2, seed=0)
+    assert "the smallest class has 1 images, fewer than 2 folds: some test folds lack it" in capsys.readouterr().err
 
 
 def test_random_folds_are_shuffled_stratified_and_ignore_subjects():
@@ -182,6 +202,18 @@ def test_class_balanced_sampling_draws_with_the_class_weights(monkeypatch):
     want = loop.class_weights(y, 7, 1.0)[y]
     assert torch.equal(weights, want) and weights[0] < weights[-1]  # the big class drawn less per face
     assert torch.allclose(weights * counts[y], (weights * counts[y])[0].expand(len(y)))  # each class as often
+    seen.clear()
+    soft = torch.nn.functional.one_hot(y, 7).float()  # the same labels as soft targets (FER+'s votes)
+    with pytest.raises(_Drawn):
+        loop.fit(x, soft, loop.Training(model_config=MFFCNNConfig(), recipe=recipe, epochs=1, seed=0))
+    assert torch.equal(seen[0], loop.class_weights(soft, 7, 1.0)[y])  # each face weighted by its top class
+
+
+def test_seeds_beyond_numpy_range_wrap():
+    loop.seed_everything(2**32 + 5)
+    a = np.random.rand()
+    np.random.seed(5)
+    assert a == np.random.rand()
 
 
 def test_asking_for_cuda_without_one_says_so(monkeypatch):
