@@ -146,6 +146,12 @@ def test_connections_waiting_for_a_head_hold_max_concurrent_places(server):
     assert httpx2.get(server.url + "/health", timeout=SLACK).status_code == 200  # the places are free again
 
 
+def test_upgrade_requests_are_plain_http_and_give_their_place_back(server):
+    upgrade = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n\r\n"
+    for _ in range(PLACES + 1):  # more than the places: none is kept
+        assert send(server, upgrade).startswith(b"HTTP/1.1 200 ")
+
+
 def test_the_heap_is_trimmed_once_the_server_is_idle(server):
     before = httpx2.get(server.url + "/health", timeout=SLACK).json()["heap_trims"]
     for _ in range(3):

@@ -212,6 +212,7 @@ def run_server(app, *, host: str, port: int) -> None:
         host=host,
         port=port,
         http=protocol,
+        ws="none",  # no WebSocket routes: an upgrade request is plain HTTP here, and its place is given back
         h11_max_incomplete_event_size=HEAD_BYTES,
         log_level="warning",
         access_log=False,
