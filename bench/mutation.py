@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -166,6 +167,17 @@ def killed_rows(sample: dict, codes: dict[str, int | None]) -> dict[str, tuple[i
     return rows
 
 
+def final_codes(sample: dict) -> dict[str, int | None]:
+    """Each sampled mutant's result against the suite as it is now: mutmut's last, or a check's; and, where
+    mutmut dropped a result because new tests reach the function (its results are per function), the first
+    pass's kill: the tests then were a subset of the tests now, so what failed then fails now."""
+    codes = {**outcomes(), **sample.get("checked", {})}
+    for name, first in sample.get("first_codes", {}).items():
+        if codes.get(name) is None and first not in NOT_RUN and first not in SURVIVED:
+            codes[name] = first
+    return codes
+
+
 def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -> None:
     rows, table, listing = {}, [], []
     first = killed_rows(sample, sample.get("first_codes", codes))  # before the survivors' tests were written
@@ -208,6 +220,18 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
         if retests
         else ""
     )
+    checks = sample.get("checks", [])
+    checked = (
+        " The survivors left were then run against the tests written for them since ("
+        + "; ".join(
+            f"{c['mutants']} mutants against {', '.join(c['tests'])} in {c['wall_min']:.1f} min "
+            f"({c['cpu_min']:.1f} CPU min)"
+            for c in checks
+        )
+        + "), each as mutmut runs it (MUTANT_UNDER_TEST, in mutants/, -x)."
+        if checks
+        else ""
+    )
     write_section(
         out,
         "mutation",
@@ -224,6 +248,7 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
             f"{sample['max_children']} mutants at once (niced, the machine shared with other jobs)."
             + sample.get("note", "")
             + retested
+            + checked
             + (" Reported again from the stored run." if reused else ""),
             "",
             "| module | mutants | sampled | not run | killed % at first | killed | survived | killed % | 95 % interval |",
@@ -255,6 +280,30 @@ def mutmut_run(max_children: int, names: list[str]) -> None:
     mm.cli(["run", "--max-children", str(max_children), *names])
 
 
+def check(names: list[str], tests: list[str], max_children: int) -> dict[str, int]:
+    """Each mutant against `tests` alone, as mutmut tests one (its trampolines switch to the mutant named in
+    MUTANT_UNDER_TEST; pytest runs in mutants/, on the mutated copy, -x): name → pytest's exit code. The test
+    files are copied into mutants/ first. For survivors that new tests were written for, without another mutmut
+    run (which would drop and redo every result of a function the new tests reach)."""
+    import shutil
+
+    for test in tests:
+        shutil.copy2(ROOT / test, MUTANTS / test)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PY_IGNORE_IMPORTMISMATCH": "1"}
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests]
+    clean = subprocess.run(command, cwd=MUTANTS, env={**env, "MUTANT_UNDER_TEST": ""}, capture_output=True)
+    if clean.returncode:
+        raise SystemExit(f"{' '.join(tests)} fail without a mutant:\n{clean.stdout.decode()[-2000:]}")
+
+    def one(name: str) -> int:
+        run = subprocess.run(command, cwd=MUTANTS, env={**env, "MUTANT_UNDER_TEST": name}, capture_output=True)
+        print(f"{'killed' if run.returncode else 'survived'}: {name}", flush=True)
+        return run.returncode
+
+    with ThreadPoolExecutor(max_children) as pool:
+        return dict(zip(names, pool.map(one, names)))
+
+
 def children_cpu_s() -> float:
     """CPU seconds of this process's finished children and theirs (mutmut's workers among them)."""
     import resource
@@ -278,6 +327,12 @@ def main() -> None:
     ap.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
     ap.add_argument("--reuse", action="store_true", help="report the last sampled run in mutants/ without running")
     ap.add_argument(
+        "--check-survivors",
+        nargs="+",
+        metavar="TEST_FILE",
+        help="run the last sample's survivors against these test files only (see check), then report",
+    )
+    ap.add_argument(
         "--retest-survivors",
         action="store_true",
         help="test the last sample's survivors again (after tests were written for them), then report",
@@ -287,7 +342,7 @@ def main() -> None:
     if not 0 < args.margin < 0.5:
         raise SystemExit("--margin must be between 0 and 0.5")
 
-    if args.reuse or args.retest_survivors:
+    if args.reuse or args.retest_survivors or args.check_survivors:
         if not SAMPLE_FILE.exists():
             raise SystemExit(f"no sampled run in {MUTANTS}: run without --reuse first")
         sample = json.loads(SAMPLE_FILE.read_text())
@@ -310,6 +365,21 @@ def main() -> None:
             SAMPLE_FILE.write_text(json.dumps(sample, indent=1))
             if run.returncode:
                 raise SystemExit(f"mutmut run failed (exit {run.returncode})")
+        if args.check_survivors:
+            codes = {**outcomes(), **sample.get("checked", {})}
+            flat = [n for group in sample["names"].values() for n in group]
+            start, cpu = time.monotonic(), children_cpu_s()
+            checked = check([n for n in flat if codes.get(n) in SURVIVED], args.check_survivors, sample["max_children"])
+            sample.setdefault("checked", {}).update(checked)
+            sample.setdefault("checks", []).append(
+                {
+                    "mutants": len(checked),
+                    "tests": args.check_survivors,
+                    "wall_min": (time.monotonic() - start) / 60,
+                    "cpu_min": (children_cpu_s() - cpu) / 60,
+                }
+            )
+            SAMPLE_FILE.write_text(json.dumps(sample, indent=1))
     else:
         from importlib.metadata import version
 
@@ -333,7 +403,7 @@ def main() -> None:
         SAMPLE_FILE.write_text(json.dumps(sample, indent=1))
         if run.returncode:
             raise SystemExit(f"mutmut run failed (exit {run.returncode})")
-    report(args.out, sample, outcomes(), args.reuse)
+    report(args.out, sample, final_codes(sample), args.reuse)
 
 
 if __name__ == "__main__":

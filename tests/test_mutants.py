@@ -209,6 +209,30 @@ def test_class_balanced_sampling_draws_with_the_class_weights(monkeypatch):
     assert torch.equal(seen[0], loop.class_weights(soft, 7, 1.0)[y])  # each face weighted by its top class
 
 
+def disk(radius: float, size: int = 41) -> torch.Tensor:
+    yy, xx = np.mgrid[:size, :size] - size // 2
+    return torch.from_numpy((xx**2 + yy**2 <= radius**2).astype(np.float32))[None, None]
+
+
+def draws_of(angle: float = 0.5, zoom: float = 0.5) -> torch.Tensor:
+    """One face's jitter draws: no flip, the rotation and zoom draws as given (0.5: none), no shift."""
+    return torch.tensor([[0.9, angle, zoom, 0.5, 0.5]])
+
+
+def test_jitter_zooms_in_by_its_scale_and_rotates_without_distorting():
+    face = disk(8)
+    area = float(face.sum())
+    zoomed = loop.jitter(face, draws_of(zoom=1.0), Recipe("t", scale=0.25))  # the largest zoom: 1 + scale
+    assert float(zoomed.sum()) == pytest.approx(area * 1.25**2, rel=0.1)
+    turned = loop.jitter(face, draws_of(angle=1.0), Recipe("t", rotate=30))  # a disk turned is the same disk
+    assert float(turned.sum()) == pytest.approx(area, rel=0.05)
+
+
+def test_jitter_keeps_the_batch_dtype():
+    face = disk(8).double()
+    assert loop.jitter(face, draws_of(angle=1.0), Recipe("t", rotate=10)).dtype == torch.float64
+
+
 def test_seeds_beyond_numpy_range_wrap():
     loop.seed_everything(2**32 + 5)
     a = np.random.rand()
