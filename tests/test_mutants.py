@@ -228,6 +228,16 @@ def test_jitter_zooms_in_by_its_scale_and_rotates_without_distorting():
     assert float(turned.sum()) == pytest.approx(area, rel=0.05)
 
 
+def test_jitter_shifts_by_whole_pixels_and_is_exact_when_it_draws_nothing():
+    face = torch.zeros(1, 1, 20, 20)
+    face[..., 5:15, 8] = 1.0  # a vertical bar in column 8
+    shifted = loop.jitter(face, torch.tensor([[0.9, 0.5, 0.5, 1.0, 0.5]]), Recipe("t", shift=3))
+    columns = shifted[0, 0].sum(0)
+    assert float((columns * torch.arange(20)).sum() / columns.sum()) == pytest.approx(5.0, abs=1e-4)  # 3 px over
+    same = loop.jitter(face, draws_of(), Recipe("t", rotate=10, scale=0.1, shift=2))  # u = 0: no transform
+    assert torch.allclose(same, face, atol=1e-6)
+
+
 def test_jitter_keeps_the_batch_dtype():
     face = disk(8).double()
     assert loop.jitter(face, draws_of(angle=1.0), Recipe("t", rotate=10)).dtype == torch.float64
