@@ -1,6 +1,7 @@
 """What the sampled mutation run (bench/mutation.py) found the suite blind to, now pinned: each test names the
 behaviour a surviving mutant changed. Fast, in-process, on the sample photo and tiny synthetic data."""
 
+import math
 import threading
 
 import cv2
@@ -241,6 +242,36 @@ def test_jitter_shifts_by_whole_pixels_and_is_exact_when_it_draws_nothing():
 def test_jitter_keeps_the_batch_dtype():
     face = disk(8).double()
     assert loop.jitter(face, draws_of(angle=1.0), Recipe("t", rotate=10)).dtype == torch.float64
+
+
+def test_the_training_step_smooths_labels_and_weighs_faces_by_class():
+    from mffcnn.model import MFFCNN
+
+    torch.manual_seed(0)
+    model = MFFCNN(MFFCNNConfig()).eval()
+    x, y = torch.randn(3, 1, 60, 60), torch.tensor([0, 2, 2])
+    out = model.forward_all(x)
+    smoothed = loop._LossOf(model, label_smoothing=0.2)(x, y)
+    assert torch.allclose(smoothed, model.loss(out, y, label_smoothing=0.2))
+    assert not torch.allclose(smoothed, model.loss(out, y))
+    weights = torch.arange(1.0, 7.0)  # one per class (6)
+    assert loop._LossOf(model, class_weights=weights).share(y) == pytest.approx(1 + 3 + 3)
+    assert loop._LossOf(model).share(y) == 3.0
+
+
+def test_an_epoch_with_mixed_precision_on_the_cpu(monkeypatch):
+    from mffcnn.model import MFFCNN
+
+    torch.manual_seed(0)
+    fs = synthetic.load(subjects=1, per_class=1)
+    x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)
+    step = loop._LossOf(MFFCNN(MFFCNNConfig()))
+    training = loop.Training(model_config=MFFCNNConfig(), recipe=Recipe("t", batch_size=64), epochs=1, amp=True)
+    used = []
+    autocast = torch.autocast
+    monkeypatch.setattr(loop.torch, "autocast", lambda kind, dtype: used.append((kind, dtype)) or autocast(kind, dtype))
+    loss = loop.train_one_epoch(step, torch.optim.SGD(step.parameters(), lr=0.0), x, y, training, epoch=0)
+    assert math.isfinite(loss) and used == [("cpu", torch.bfloat16)]
 
 
 def test_seeds_beyond_numpy_range_wrap():
