@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mffcnn import predict as lib
 from mffcnn.data import face
@@ -271,7 +272,59 @@ def test_an_epoch_with_mixed_precision_on_the_cpu(monkeypatch):
     autocast = torch.autocast
     monkeypatch.setattr(loop.torch, "autocast", lambda kind, dtype: used.append((kind, dtype)) or autocast(kind, dtype))
     loss = loop.train_one_epoch(step, torch.optim.SGD(step.parameters(), lr=0.0), x, y, training, epoch=0)
-    assert math.isfinite(loss) and used == [("cpu", torch.bfloat16)]
+    assert math.isfinite(loss) and loss > 0 and used == [("cpu", torch.bfloat16)]
+
+
+def test_the_loss_with_smoothing_weights_or_soft_targets_is_eq5_written_out():
+    from mffcnn.model import MFFCNN
+
+    torch.manual_seed(0)
+    model = MFFCNN(MFFCNNConfig()).eval()
+    out = model.forward_all(torch.randn(3, 1, 60, 60))
+    l1, l2, l3 = model.cfg.loss_weights
+    logs = [F.log_softmax(out.image_logits, 1), F.log_softmax(out.patch_logits, 1), out.log_probs]
+
+    def eq5(t, w=None):
+        per = [-(t * lp).sum(1) for lp in logs]
+        mean = [p.mean() if w is None else (p * w).sum() / w.sum() for p in per]
+        return l1 * mean[0] + l2 * mean[1] + l3 * mean[2]
+
+    y = torch.tensor([0, 2, 5])
+    hard = F.one_hot(y, 6).float()
+    assert torch.allclose(model.loss(out, y, label_smoothing=0.3), eq5(hard * 0.7 + 0.3 / 6))
+    soft = torch.tensor([[0.5, 0.5, 0, 0, 0, 0], [0, 0, 1.0, 0, 0, 0], [0.2, 0, 0, 0, 0, 0.8]])
+    assert torch.allclose(model.loss(out, soft), eq5(soft))
+    w = torch.arange(1.0, 7.0)
+    assert torch.allclose(model.loss(out, y, class_weights=w), eq5(hard, hard @ w))
+
+
+def test_config_and_recipe_limits_are_inclusive_and_named():
+    from mffcnn.model.image_branch import stack_output_size
+
+    cfg = MFFCNNConfig()
+    MFFCNNConfig(num_selected=cfg.num_patches * cfg.feature_maps)  # all of them: allowed
+    assert stack_output_size(3, [(8, 3)], ()) == 1  # shrunk to one pixel: still a size
+    with pytest.raises(ValueError, match="shrinks the input to nothing"):
+        stack_output_size(2, [(8, 3)], ())
+    with pytest.raises(ValueError, match=r"^schedule must be one of step, cosine$"):
+        Recipe("t", schedule="linear")
+
+
+def test_fit_sets_each_epochs_learning_rate_and_weighs_classes(monkeypatch):
+    fs = synthetic.load(subjects=1, per_class=1)
+    x, y = fs.preprocessing.to_tensor(fs.images), torch.from_numpy(fs.labels)
+    seen = []
+
+    def one_epoch(step, optimizer, *args, epoch, **kwargs):
+        seen.append((epoch, optimizer.param_groups[0]["lr"], step.class_weights))
+        return 1.0
+
+    monkeypatch.setattr(loop, "train_one_epoch", one_epoch)
+    recipe = Recipe("t", lr=0.01, lr_decay=0.5, decay_every=1, class_weight_power=1.0)
+    loop.fit(x, y, loop.Training(model_config=MFFCNNConfig(num_classes=7), recipe=recipe, epochs=3, seed=0))
+    assert [(e, lr) for e, lr, _ in seen] == [(e, recipe.lr_at(e, 3)) for e in range(3)]
+    assert [recipe.lr_at(e, 3) for e in range(3)] == pytest.approx([0.01, 0.005, 0.0025])
+    assert torch.equal(seen[0][2], loop.class_weights(y, 7, 1.0))
 
 
 def test_seeds_beyond_numpy_range_wrap():
