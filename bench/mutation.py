@@ -216,6 +216,8 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
         )
         for name in survivors:
             why = SURVIVOR_TRIAGE.get(name, "untriaged: a gap in the suite")
+            if name not in SURVIVOR_TRIAGE and sample.get("checks") and name not in sample.get("checked", {}):
+                why = "not yet checked: tests/test_mutants.py has a test for it, not run against it before the stop"
             if codes[name] != 0:
                 why = f"no selected test reaches it; {why}"
             listing.append(f"- {module} `{name}`: {why}")
@@ -245,8 +247,9 @@ def report(out: str, sample: dict, codes: dict[str, int | None], reused: bool) -
     checked = (
         " The survivors left were then run against the tests written for them since ("
         + "; ".join(
-            f"{c['mutants']} mutants against {', '.join(c['tests'])} in {c['wall_min']:.1f} min "
-            f"({c['cpu_min']:.1f} CPU min)"
+            f"{c['mutants']} mutants against {', '.join(c['tests'])} in {c['wall_min']:.1f} min"
+            + (f" ({c['cpu_min']:.1f} CPU min)" if "cpu_min" in c else "")
+            + c.get("note", "")
             for c in checks
         )
         + "), each as mutmut runs it (MUTANT_UNDER_TEST, in mutants/, -x)."
