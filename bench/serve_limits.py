@@ -3,12 +3,16 @@
     python bench/serve_limits.py [--out BENCHMARKS.md]
 
 Starts `mffcnn serve` (default limits: 20 MB bodies, 40 megapixels per request) on a free port and sends:
-a 30,000 × 30,000 PNG of 0.9 MB (900 megapixels once decoded: a decompression bomb), a 100 MB body (with a
+heads that are too long (a 20 kB request line, a 20 kB and a 1 MB header) or not HTTP (each answer must be
+JSON, like every error of the server), a 30,000 × 30,000 PNG of 0.9 MB (900 megapixels once decoded: a decompression bomb), a 100 MB body (with a
 Content-Length, and chunked without one), random bytes, an empty request, 1,000 photos cut at random points
 (the body complete, the image truncated), 1,000 requests whose body is cut off by the client (it announces a
 length, sends part of it and hangs up), and 65 clients at once that announce a body and never send it (one
-more than the predictions the server takes at once). After each of the last two, one good photo, to see
-that the server still answers. And the same PNG through `mffcnn predict`, with its pixel limit and without.
+more than the predictions the server takes at once), then 100 clients at once that send a request's head a
+byte a second and never end it (slowloris: each must be closed within the body timeout, and they hold the
+same places; a photo sent meanwhile is 503). After each of the last three, one good photo, to see that the
+server still answers. The server's RSS is read before and after the 1,000 cut-off uploads (after them: within
+10 % of its start), and every error answer is checked to be JSON. And the same PNG through `mffcnn predict`, with its pixel limit and without.
 Writes the `serve_limits` section of BENCHMARKS.md.
 """
 
@@ -40,6 +44,9 @@ MB = 1_000_000
 TIMEOUT = 60.0
 PROMPT = 0.05  # s: /health answering within this, the server has nothing left to do
 SLOW_CLIENTS = 65  # one more than the places for predictions in progress (mffcnn serve --max-concurrent)
+SLOW_HEADS = 100  # clients that send their heads a byte at a time: more than those places
+SLOW_BYTE_S = 1.0  # s between two bytes of a slow head
+WITHIN = 0.10  # the server's RSS after the 1,000 cut-off uploads: within this fraction of its start
 
 
 def png_of_zeros(width: int, height: int, *, rows: int | None = None) -> bytes:
@@ -63,7 +70,8 @@ def timed_post(client, url: str, **kwargs) -> tuple[int, float, str]:
     start = time.perf_counter()
     try:
         r = client.post(url, **kwargs)
-        code = r.json().get("error", "") if r.headers.get("content-type", "").startswith("application/json") else ""
+        json_answer = r.headers.get("content-type", "").startswith("application/json")
+        code = r.json().get("error", "") if json_answer else "" if r.status_code < 400 else "NOT JSON"
         return r.status_code, 1e3 * (time.perf_counter() - start), code
     except httpx2.TransportError as e:
         return 0, 1e3 * (time.perf_counter() - start), type(e).__name__
@@ -91,6 +99,71 @@ def announce(port: int, length: int, *, wait: float) -> tuple[int, float, str]:
     status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
     code = json.loads(answer.split(b"\r\n\r\n", 1)[1]).get("error", "") if b"\r\n\r\n{" in answer else ""
     return status, 1e3 * (time.perf_counter() - start), code
+
+
+def raw_exchange(port: int, data: bytes) -> tuple[int, float, str]:
+    """Send `data` as it is, read until the server closes: (status, ms, error code; "NOT JSON" when an error
+    answer is not JSON)."""
+    start = time.perf_counter()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        try:
+            s.sendall(data)  # the server may answer and close before all of it is sent
+            while chunk := s.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    status, code = _parsed(answer)
+    return status, 1e3 * (time.perf_counter() - start), code
+
+
+def _parsed(answer: bytes) -> tuple[int, str]:
+    """(status, error code) of a raw HTTP answer: status 0 when there is none; code "NOT JSON" for an error
+    answer whose body is not a JSON error."""
+    if not answer.startswith(b"HTTP/"):
+        return 0, ""
+    status = int(answer.split(b" ", 2)[1])
+    head, _, body = answer.partition(b"\r\n\r\n")
+    try:
+        return status, json.loads(body).get("error", "") if b"application/json" in head.lower() else "NOT JSON"
+    except ValueError:
+        return status, "NOT JSON"
+
+
+def slow_head(port: int, wait: float) -> tuple[int, float, str]:
+    """A client that sends a request's head one byte a second and never ends it (slowloris): (status, ms until the
+    server closed the connection, error code)."""
+    start = time.perf_counter()
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")
+        s.settimeout(SLOW_BYTE_S)
+        while time.perf_counter() - start < wait:
+            try:
+                s.sendall(b"X")
+                chunk = s.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:  # reset by the server after it closed
+                break
+            if not chunk:
+                break
+            answer += chunk
+    status, code = _parsed(answer)
+    return status, 1e3 * (time.perf_counter() - start), code
+
+
+def slow_heads(server, n: int, body_seconds: float, client) -> tuple[list, tuple, int, int]:
+    """n slow-head clients at once; meanwhile (half-way through the body timeout) the server's open files and
+    one good photo's answer. Returns the clients' results, the photo's, the open files then and after."""
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(slow_head, server.port, body_seconds + TIMEOUT) for _ in range(n)]
+        time.sleep(body_seconds / 2)
+        during = server.open_files()
+        photo = timed_post(client, "/predict", content=SAMPLE.read_bytes())
+        results = [f.result() for f in futures]
+    time.sleep(1.5)  # the refused connections' linger (mffcnn.serve.connection.LINGER)
+    return results, photo, during, server.open_files()
 
 
 def slow_clients(port: int, n: int, body_seconds: float) -> list[tuple[int, float, str]]:
@@ -158,6 +231,14 @@ def main() -> None:
             rows.append(f"| {what} | {counts} | {median:.1f} | {worst:.1f} | {server.rss_mb():.0f} |")
             print(rows[-1], flush=True)
 
+        for what, data in (
+            ("a 20 kB request line, in one piece", b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ("a 20 kB header, in one piece", b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 20_000 + b"\r\n\r\n"),
+            ("a 1 MB header, sent as it comes", b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * MB + b"\r\n\r\n"),
+            ("not HTTP (a line of garbage)", b"GARBAGE\r\n\r\n"),
+            ("a header line without a colon", b"GET / HTTP/1.1\r\nno colon\r\n\r\n"),
+        ):
+            row(what, [raw_exchange(server.port, data) for _ in range(5)])
         row(
             f"{BOMB_SIDE:,} × {BOMB_SIDE:,} PNG ({len(bomb) / 1e6:.2f} MB, {BOMB_SIDE**2 / 1e6:,.0f} MP decoded)",
             [timed_post(client, url, content=bomb, headers={"content-type": "image/png"}) for _ in range(5)],
@@ -184,6 +265,7 @@ def main() -> None:
             f"{TRUNCATED:,} photos cut at random points (body complete)",
             [timed_post(client, url, content=jpeg[:k]) for k in cuts],
         )
+        rss_before_cut = server.rss_mb()
         t = time.perf_counter()
         for k in rng.integers(0, len(sample), TRUNCATED):
             cut_off_body(server.port, sample, int(k))
@@ -191,10 +273,13 @@ def main() -> None:
         t = time.perf_counter()
         while httpx2.get(server.url + "/health").elapsed.total_seconds() > PROMPT:  # the server works through them
             time.sleep(PROMPT)
+        busy_s = time.perf_counter() - t
+        time.sleep(2)  # idle: the server gives the freed heap back (mffcnn.serve.memory)
+        rss_after_cut = server.rss_mb()
         rows.append(
             f"| {TRUNCATED:,} bodies cut off by the client (it hangs up mid-upload) | no one left to answer; sent "
-            f"at {cut_ms:.1f} ms per connection, the server busy with them for {time.perf_counter() - t:.1f} s "
-            f"more | | | {server.rss_mb():.0f} |"
+            f"at {cut_ms:.1f} ms per connection, the server busy with them for {busy_s:.1f} s "
+            f"more | | | {rss_after_cut:.0f} |"
         )
         row("then a good photo", [timed_post(client, url, content=sample)])
         row(
@@ -202,10 +287,18 @@ def main() -> None:
             slow_clients(server.port, SLOW_CLIENTS, health["limits"]["body_seconds"]),
         )
         row("then a good photo", [timed_post(client, url, content=sample)])
+        heads, during_photo, files_during, files_after = slow_heads(
+            server, SLOW_HEADS, health["limits"]["body_seconds"], client
+        )
+        row(f"{SLOW_HEADS} clients at once that send their heads a byte a second, never ending them", heads)
+        row("a good photo meanwhile (the places are taken)", [during_photo])
+        row("then a good photo", [timed_post(client, url, content=sample)])
         health = client.get("/health").json()
         rss_end = server.rss_mb()
         log = server.output()
     tracebacks = log.count("Traceback")
+    not_json = sum(r.count("NOT JSON") for r in rows)
+    slowest = max(m for _, m, _ in heads) / 1e3
     write_section(
         args.out,
         "serve_limits",
@@ -226,8 +319,17 @@ def main() -> None:
             "|---|---|---:|---:|",
             *predict_rows,
             "",
-            f"Server RSS: {rss_start:.0f} MB after the first photo, {rss_end:.0f} MB at the end "
-            f"({100 * (rss_end / rss_start - 1):+.1f} %). Tracebacks in the server's log: {tracebacks}. "
+            f"Server RSS: {rss_start:.0f} MB after the first photo; {rss_before_cut:.0f} MB before the "
+            f"{TRUNCATED:,} cut-off uploads and {rss_after_cut:.0f} MB after them "
+            f"({100 * (rss_after_cut / rss_start - 1):+.1f} % of the start: "
+            f"{'within' if abs(rss_after_cut / rss_start - 1) <= WITHIN else 'NOT within'} "
+            f"{100 * WITHIN:.0f} %); {rss_end:.0f} MB at the end ({100 * (rss_end / rss_start - 1):+.1f} %). "
+            f"Heap trims (malloc_trim when idle): {health['heap_trims']}. "
+            f"The {SLOW_HEADS} slow heads: the last closed after {slowest:.1f} s (body timeout "
+            f"{health['limits']['body_seconds']:g} s); the server had {files_during} open files (sockets included) "
+            f"while they waited, {health['limits']['max_concurrent']} of them holding its places, and "
+            f"{files_after} after. Error answers that were not JSON: {not_json}. "
+            f"Tracebacks in the server's log: {tracebacks}. "
             f"Requests the network answered: {health['batching']['requests']}.",
         ],
     )

@@ -80,6 +80,10 @@ class ServerProcess:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
+    def open_files(self) -> int:
+        """The server's open file descriptors now: its sockets among them (Linux: /proc)."""
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
     def rss_mb(self) -> float:
         """The server's resident memory now, in MB (Linux: /proc)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():

@@ -64,10 +64,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import uvicorn
-
     from mffcnn.data.images import MEGA
     from mffcnn.serve import Limits, create_app
+    from mffcnn.serve.connection import run_server
     from mffcnn.serve.limits import MB
 
     if not 0 < args.port < 65536:
@@ -82,7 +81,7 @@ def run(args) -> int:
     app = create_app(args.model, limits=limits, threads=args.threads, detector=args.detector)
     print(f"mffcnn serve: http://{args.host}:{args.port}/ (the page), /docs (the API); Ctrl-C stops", flush=True)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        run_server(app, host=args.host, port=args.port)
     except SystemExit as e:  # uvicorn exits when it cannot bind (the port is taken): say it in one line
         raise MffcnnError(
             f"cannot listen on {args.host}:{args.port} (in use, or not an address of this machine)"

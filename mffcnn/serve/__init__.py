@@ -11,7 +11,9 @@ documentation. Nothing is loaded from the internet, by the server or by the page
 
 The package, by concern: app.py (routes, errors, the page), service.py (the work of one request, off the
 event loop), batching.py (faces of concurrent requests classified together), uploads.py (reading a request's
-images under the body limit), limits.py (what a request may cost), static/ (the page).
+images under the body limit), limits.py (what a request may cost), connection.py (an HTTP connection before
+its request reaches the app: the head's size and time, the places it holds), memory.py (freed memory given
+back when idle), static/ (the page).
 """
 
 from mffcnn.serve.app import create_app

@@ -21,7 +21,9 @@ from starlette.exceptions import HTTPException
 from mffcnn.predict.backends import SAMPLE_IMAGE, Backend
 from mffcnn.predict.faces import choose_detector
 from mffcnn.predict.pipeline import load_model
+from mffcnn.serve.connection import Places
 from mffcnn.serve.limits import INTERNAL_ERROR, UNPROCESSABLE, Limits, RequestError, busy
+from mffcnn.serve.memory import HeapTrimmer
 from mffcnn.serve.service import READABLE, Service
 from mffcnn.serve.tracks import MAX_ID, Sessions
 from mffcnn.serve.uploads import read_uploads
@@ -101,6 +103,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    # The places of predictions in progress, shared with the connections waiting for their requests' heads
+    # (serve.connection): max_concurrent of them in all.
+    app.state.trimmer = trimmer = HeapTrimmer()
+    app.state.places = places = Places(limits.max_concurrent, trimmer)
+    app.state.limits = limits
     _add_error_handlers(app)
 
     @app.post("/predict", openapi_extra=PREDICT_DOC, summary="Classify every face in one or more images")
@@ -144,6 +151,7 @@ def create_app(
             "backend": loaded.backend,
             "workers": service.workers,
             "batching": service.batcher.stats.to_dict(),
+            "heap_trims": trimmer.trims,
             "limits": limits.to_dict(),
         }
 
@@ -161,25 +169,21 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    in_progress = 0  # requests to /predict being answered now
-
     @app.middleware("http")
     async def bounded(request: Request, call_next):
         """At most max_concurrent predictions at once (503 beyond); the page's headers on its assets."""
-        nonlocal in_progress
         if request.url.path != "/predict":
             response = await call_next(request)
             if request.url.path.startswith("/static/"):
                 response.headers.update(PAGE_HEADERS)
             return response
-        if in_progress >= limits.max_concurrent:
+        if not places.take():
             refused = busy(limits)
             return JSONResponse(refused.to_dict(), status_code=refused.status, headers={"Retry-After": "1"})
-        in_progress += 1
         try:
             return await call_next(request)
         finally:
-            in_progress -= 1
+            places.give_back()
 
     return app
 
