@@ -71,6 +71,8 @@ LICENCES = {
     "fer2013": "FER2013 (Goodfellow et al. 2013): research use (Kaggle challenge terms)",
     "ferplus": "FER+ (Barsoum et al. 2016): labels MIT (Microsoft); its images are FER2013's, research use "
     "(Kaggle challenge terms)",
+    "affectnet": "AffectNet (Mollahosseini et al. 2017), a public 96×96 cut of it: academic, non-commercial research "
+    "use only, under AffectNet's terms of use",
 }
 NO_PERSON_IDS = {"ferplus", "fer2013", "affectnet"}  # every face its own subject: always trained on, never a test fold
 

@@ -164,7 +164,7 @@ def test_health_model_and_docs(client):
     assert {"calls", "faces", "mean_faces_per_call"} <= health["batching"].keys()
     card = client.get("/model").json()
     assert card["class_names"] == ["anger", "disgust", "fear", "happy", "neutral", "sadness", "surprise"]
-    assert {d["dataset"] for d in card["trained_on"]} == {"ferplus", "ckplus48", "jaffe", "sfew"}
+    assert {d["dataset"] for d in card["trained_on"]} == {"ferplus", "affectnet", "ckplus48", "jaffe", "sfew"}
     assert all("research" in d["licence"] for d in card["trained_on"]) and "research" in card["licence"]
     schema = client.get("/openapi.json").json()
     assert "multipart/form-data" in schema["paths"]["/predict"]["post"]["requestBody"]["content"]
