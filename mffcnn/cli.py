@@ -15,6 +15,7 @@ import shlex
 import sys
 
 from mffcnn.errors import MffcnnError
+from mffcnn.interrupts import remember_sigint
 
 COMMANDS = [
     "prepare",
@@ -87,7 +88,7 @@ SERVING_MODES = ("predict", "export", "serve")
 
 
 def main(argv: list[str] | None = None) -> int:
-    interrupted = _remember_sigint()
+    interrupted = remember_sigint()
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C before the mode started (while modules load): one line, no traceback
@@ -98,29 +99,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print("mffcnn: interrupted", file=sys.stderr)
         return 130
-
-
-def _remember_sigint() -> list[int]:
-    """Ctrl-C raises KeyboardInterrupt as Python's own handler does, and is remembered in the list returned (in
-    the main thread only: signal handlers can be set nowhere else)."""
-    import signal
-    import threading
-
-    seen: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        return seen
-    previous = signal.getsignal(signal.SIGINT)
-    if previous not in (signal.default_int_handler, signal.SIG_DFL) and previous is not None:
-        seen_before = getattr(previous, "_mffcnn_seen", None)
-        return seen_before if seen_before is not None else seen  # someone else's handler: keep it
-
-    def on_sigint(signum, frame):
-        seen.append(signum)
-        raise KeyboardInterrupt
-
-    on_sigint._mffcnn_seen = seen
-    signal.signal(signal.SIGINT, on_sigint)
-    return seen
 
 
 def _shutdown() -> None:
