@@ -38,7 +38,7 @@ from mffcnn.data.labels import EXPRESSIONS7, union  # noqa: E402
 from mffcnn.data.preprocess import for_predict  # noqa: E402
 from mffcnn.model import MFFCNN, MFFCNNConfig  # noqa: E402
 from mffcnn.runs import code_version, machine_info, read_json, write_json  # noqa: E402
-from mffcnn.train.loop import Training, fit, predict_proba  # noqa: E402
+from mffcnn.train.loop import Training, fit, predict_proba, source_weights  # noqa: E402
 from mffcnn.train.recipes import get_recipe  # noqa: E402
 
 PHOTO = dict(gamma=0.5, blur=1.2, noise=6.0, lowres=0.5)
@@ -63,19 +63,11 @@ VARIANTS = {  # name → (changes to the default recipe `augmented`, source-bala
 }
 
 
-def source_weights(sources: np.ndarray) -> torch.Tensor:
-    """(n,) sampling weights that give every source the same share of an epoch: 1 / (its number of faces)."""
-    names, inverse, counts = np.unique(sources, return_inverse=True, return_counts=True)
-    w = 1.0 / counts[inverse]
-    return torch.from_numpy(w * len(w) / w.sum())
-
-
 def training_set(roots: dict, affectnet_source: str):
     ferplus = load_dataset("ferplus", roots["ferplus"], split="train", labels="votes")
     affectnet = load_dataset("affectnet", roots["affectnet"], split="train", source=affectnet_source)
     train = union([ferplus, affectnet], list(EXPRESSIONS7), name="ferplus+affectnet")
-    source = np.asarray(["ferplus"] * len(ferplus) + ["affectnet"] * len(affectnet))
-    return train, source
+    return train, {"ferplus": len(ferplus), "affectnet": len(affectnet)}
 
 
 def curve_row(epoch: int, loss: float, model: MFFCNN, suite: dict, seconds: float) -> dict:
@@ -88,7 +80,7 @@ def run(args, name: str) -> Path:
     changes, balanced, what = VARIANTS[name]
     recipe = get_recipe("augmented").replace(name=name, **changes)
     roots = data_roots(args.data)
-    train, source = training_set(roots, args.affectnet_source)
+    train, sizes = training_set(roots, args.affectnet_source)
     suite = load_sources(roots)
     out = Path(args.project) / name
     out.mkdir(parents=True, exist_ok=True)
@@ -101,7 +93,7 @@ def run(args, name: str) -> Path:
         "affectnet_source": args.affectnet_source,
         "seed": args.seed,
         "n_train": len(train),
-        "train_counts": {s: int((source == s).sum()) for s in np.unique(source)},
+        "train_counts": dict(sorted(sizes.items())),
     }
     curve = read_json(curve_path) if curve_path.exists() else {**meta, "rows": []}
     same = ("variant", "recipe", "source_balanced", "affectnet_source", "seed", "n_train")
@@ -157,7 +149,7 @@ def run(args, name: str) -> Path:
         state_path=out / "state.pt",
         on_epoch=on_epoch,
         init=model,
-        sample_weights=source_weights(source) if balanced else None,
+        sample_weights=source_weights(list(sizes.values()), 1.0 if balanced else 0.0),
     )
     return curve_path
 

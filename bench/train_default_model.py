@@ -55,7 +55,7 @@ from mffcnn.errors import MffcnnError  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.folds import make_folds, run_fold  # noqa: E402
-from mffcnn.train.loop import Training, fit, predict_proba  # noqa: E402
+from mffcnn.train.loop import Training, fit, predict_proba, source_weights  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
 from mffcnn.train.warm_start import check_people, initialiser, trained_on  # noqa: E402
 
@@ -189,15 +189,6 @@ def valid_eval(model, spec: str) -> dict:
         "confusion_matrix": counts.tolist(),
         "class_names": fs.class_names,
     }
-
-
-def source_weights(sizes: list[int], power: float) -> torch.Tensor | None:
-    """(n,) per-face sampling weights for datasets of these sizes, concatenated in order: each face ∝
-    size^-power, so a dataset's share of an epoch ∝ size^(1-power); None for power 0 (every face once)."""
-    if not power:
-        return None
-    w = torch.cat([torch.full((n,), float(n) ** -power, dtype=torch.float64) for n in sizes])
-    return w * len(w) / w.sum()
 
 
 def lab_folds(data: FaceSet, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -5,7 +5,15 @@ import torch
 
 from mffcnn.data.preprocess import Faces
 from mffcnn.model import MFFCNNConfig
-from mffcnn.train.loop import Training, epoch_batches, fit, photometric, photometric_draws, training_inputs
+from mffcnn.train.loop import (
+    Training,
+    epoch_batches,
+    fit,
+    photometric,
+    photometric_draws,
+    source_weights,
+    training_inputs,
+)
 from mffcnn.train.recipes import get_recipe
 
 BASE = get_recipe("augmented")
@@ -78,3 +86,12 @@ def test_fit_takes_sample_weights_and_trains_only_on_faces_that_are_drawn():
     with torch.no_grad():
         pred = model(Faces(pixels).batch()).argmax(1)
     assert bool((pred == 1).all())
+
+
+def test_source_weights_give_each_dataset_its_share():
+    assert source_weights([90, 10], 0.0) is None  # every face once
+    w = source_weights([90, 10], 1.0)
+    assert w.shape == (100,) and abs(w.mean().item() - 1) < 1e-12
+    assert abs(w[:90].sum().item() - w[90:].sum().item()) < 1e-9  # equal shares
+    half = source_weights([90, 10], 0.5)
+    assert abs(half[:90].sum().item() / half[90:].sum().item() - 3.0) < 1e-9  # shares ∝ √size: √90/√10 = 3

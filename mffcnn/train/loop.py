@@ -126,6 +126,16 @@ def class_weights(y: torch.Tensor, num_classes: int, power: float) -> torch.Tens
     return w * counts.sum() / (counts * w).sum()
 
 
+def source_weights(sizes: list[int], power: float) -> torch.Tensor | None:
+    """(n,) per-face sampling weights (fit's sample_weights) for datasets of these sizes, concatenated in order:
+    each face ∝ size^-power, so a dataset's share of an epoch ∝ size^(1-power) (1: every dataset alike); scaled so
+    that the mean weight is 1. None for power 0: every face once."""
+    if not power:
+        return None
+    w = torch.cat([torch.full((n,), float(n) ** -power, dtype=torch.float64) for n in sizes])
+    return w * len(w) / w.sum()
+
+
 def jitter_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
     """(n, 5) uniform numbers per training sample and epoch: flip, angle, zoom, dx, dy."""
     return torch.rand(n, 5, generator=_generator(seed, epoch, 1))
