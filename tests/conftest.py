@@ -32,6 +32,23 @@ def synthetic_faces(subjects: int, per_class: int, seed: int = 0, size: int = 60
     return list(synthetic.generate(subjects=subjects, per_class=per_class, seed=seed, size=size))
 
 
+# The classes of the untrained model below (the 6 basic expressions, in the datasets' order).
+UNTRAINED_CLASSES = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    """An untrained but deterministic model: the pipeline, not the accuracy, is under test."""
+    from mffcnn.checkpoint import Checkpoint, save_checkpoint
+    from mffcnn.data.preprocess import Preprocessing
+    from mffcnn.model import MFFCNN, MFFCNNConfig
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    save_checkpoint(path, Checkpoint(MFFCNN(MFFCNNConfig()), UNTRAINED_CLASSES, Preprocessing(), {"dataset": "test"}))
+    return path
+
+
 @pytest.fixture(scope="session")
 def ckplus48_root(tmp_path_factory) -> Path:
     """A CK+48 tree: <class>/S<subject>_<seq>_<frame>.png, 48×48 grey, 6 subjects, contempt included."""

@@ -9,25 +9,11 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from mffcnn import predict as lib
-from mffcnn.checkpoint import Checkpoint, save_checkpoint
 from mffcnn.cli import main
 from mffcnn.data.images import IMAGE_SUFFIXES, read_image
-from mffcnn.data.preprocess import Preprocessing
-from mffcnn.model import MFFCNN, MFFCNNConfig
 from mffcnn.predict import pipeline, results
-
-CLASSES = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    save_checkpoint(path, Checkpoint(MFFCNN(MFFCNNConfig()), CLASSES, Preprocessing(), {"dataset": "test"}))
-    return path
 
 
 @pytest.fixture(scope="module")

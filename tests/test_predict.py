@@ -6,28 +6,15 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
+from conftest import UNTRAINED_CLASSES as CLASSES
 
 from mffcnn import predict as lib
-from mffcnn.checkpoint import Checkpoint, save_checkpoint
 from mffcnn.cli import main
 from mffcnn.data.face import PREDICT_DETECTOR
 from mffcnn.data.labels import EXPRESSIONS7
-from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
-from mffcnn.model import MFFCNN, MFFCNNConfig
 
-CLASSES = ["anger", "disgust", "fear", "happy", "sadness", "surprise"]
 ASTRONAUT = lib.SAMPLE_IMAGE  # NASA portrait, public domain; the Haar cascade finds its one face
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    """An untrained but deterministic model: the pipeline, not the accuracy, is under test."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "m.safetensors"
-    save_checkpoint(path, Checkpoint(MFFCNN(MFFCNNConfig()), CLASSES, Preprocessing(), {"dataset": "test"}))
-    return path
 
 
 @pytest.fixture(scope="module")
