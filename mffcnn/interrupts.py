@@ -1,15 +1,22 @@
 """Ctrl-C, remembered: `python -m mffcnn` and `mffcnn` end a Ctrl-C in one line, wherever it lands.
 
 A Ctrl-C that lands inside a C extension's import (numpy importing datetime, say) comes out as an ImportError, not
-a KeyboardInterrupt; the command line tells the two apart by whether a Ctrl-C came.
+a KeyboardInterrupt; the command line tells the two apart by whether a Ctrl-C came. Worse, one that lands while
+torch's import runs Python code from C++ (pybind11) cannot be carried through C++ at all: the process aborts
+(`terminate called after throwing an instance of 'pybind11::error_already_set'`, exit -6). So a Ctrl-C that
+comes during an import is not raised there: it is remembered and sent again a moment later, until it lands
+outside every import, where it is an ordinary KeyboardInterrupt. An import takes at most a few seconds, so the
+answer to Ctrl-C comes at most that late.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
 _seen: list[int] = []
+RETRY_S = 0.05  # how soon a Ctrl-C that came during an import is sent again
 
 
 def remember_sigint() -> list[int]:
@@ -26,6 +33,20 @@ def remember_sigint() -> list[int]:
     return _seen
 
 
+def importing(frame) -> bool:
+    """Whether `frame` runs inside an import: importlib's own frames are on its stack."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _on_sigint(signum, frame):
     _seen.append(signum)
+    if importing(frame):  # not here: raised inside an import it may abort the process (see above)
+        timer = threading.Timer(RETRY_S, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
     raise KeyboardInterrupt
