@@ -228,3 +228,77 @@ def test_detection_works_in_a_forked_child():
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
         assert pool.apply_async(found, (scene,)).get(timeout=30) == (1, 0)
+
+
+class CountingWindows:
+    """Counts the windows BlazeFace looks in (its network runs), frame by frame."""
+
+    def __init__(self, monkeypatch):
+        from mffcnn.data import blazeface
+
+        self.runs = 0
+        real = blazeface._run
+
+        def run(*a, **k):
+            self.runs += 1
+            return real(*a, **k)
+
+        monkeypatch.setattr(blazeface, "_run", run)
+
+
+def moving_face(frames: int, *, small_from: int | None = None) -> list[face_scenes.Scene]:
+    """A 640×480 clip: a 92 px face moving 6 px a frame to the right; from frame `small_from` on, a second face
+    of 50 px (10 % of the shorter side) stands still in the other half."""
+    out = []
+    for i in range(frames):
+        canvas = face_scenes.background(640, 480, seed=5)
+        boxes = [face_scenes.paste(canvas, 92, 150 + 6 * i, 240)]
+        if small_from is not None and i >= small_from:
+            boxes.append(face_scenes.paste(canvas, 50, 500, 120))
+        out.append(face_scenes.Scene(f"frame {i}", canvas, boxes))
+    return out
+
+
+def test_a_video_is_searched_in_full_only_now_and_then(monkeypatch):
+    from mffcnn.predict.faces import RESCAN_FRAMES, VideoFaces
+
+    pre = for_predict(Preprocessing())
+    clip = moving_face(2 * RESCAN_FRAMES)
+    counter = CountingWindows(monkeypatch)
+    full = [find_faces(s.grey, pre, detector=choose_detector(pre))[0] for s in clip]
+    full_runs, counter.runs = counter.runs, 0
+    video = VideoFaces(pre, detect=True, detector=choose_detector(pre))
+    fast = [video(s.grey)[0] for s in clip]
+    assert all(face_scenes.matched(b, s.faces) == len(b) == 1 for b, s in zip(fast, clip))
+    # the box from the tile alone is a little off the full search's (which averages over more windows)
+    assert all(len(a) == len(b) == 1 for a, b in zip(full, fast))
+    assert all(max(abs(a.x - b.x), abs(a.y - b.y), abs(a.w - b.w)) <= 0.1 * a.w for [a], [b] in zip(full, fast))
+    assert video.full_searches == 2  # frames 0 and RESCAN_FRAMES
+    assert counter.runs < 0.4 * full_runs, (counter.runs, full_runs)
+
+
+def test_a_face_that_jumps_is_found_by_a_full_search_at_once():
+    from mffcnn.predict.faces import VideoFaces
+
+    pre = for_predict(Preprocessing())
+    video = VideoFaces(pre, detect=True, detector=choose_detector(pre))
+    there = face_scenes.one_face(640, 480, 60, at=(100, 100), seed=5)
+    elsewhere = face_scenes.one_face(640, 480, 60, at=(540, 380), seed=5)  # far from the tile around the face before
+    assert len(video(there.grey)[0]) == 1
+    boxes = video(elsewhere.grey)[0]
+    assert face_scenes.matched(boxes, elsewhere.faces) == 1 and video.full_searches == 2
+
+
+def test_a_new_small_face_is_found_at_the_next_full_search():
+    from mffcnn.predict.faces import RESCAN_FRAMES, VideoFaces
+
+    pre = for_predict(Preprocessing())
+    clip = moving_face(RESCAN_FRAMES + 2, small_from=3)
+    video = VideoFaces(pre, detect=True, detector=choose_detector(pre))
+    counts = [face_scenes.matched(video(s.grey)[0], s.faces) for s in clip]
+    assert counts[:3] == [1, 1, 1] and counts[RESCAN_FRAMES:] == [2, 2]
+    every = VideoFaces(pre, detect=True, detector=choose_detector(pre), rescan=1)  # --video-rescan 1
+    assert [face_scenes.matched(every(s.grey)[0], s.faces) for s in clip][3:] == [2] * (len(clip) - 3)
+    haar = VideoFaces(pre, detect=True, detector=choose_detector(pre, "haar"))
+    haar(clip[0].grey), haar(clip[1].grey)
+    assert haar.full_searches == 2  # the cascade: every frame in full

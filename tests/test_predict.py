@@ -88,6 +88,30 @@ def test_no_detect_classifies_the_whole_crop(model, astronaut):
     assert blank.summary.faces == 1  # without detection every image is a face, even a blank one
 
 
+def test_flip_averages_a_face_with_its_mirror_image(model, astronaut, model_path, tmp_path, capsys):
+    from mffcnn.predict.faces import choose_detector
+
+    grey = cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)
+    crops = np.stack(
+        [lib.find_faces(grey, model.preprocessing, detector=choose_detector(model.preprocessing))[1][0]] * 2
+    )
+    crops[1] = crops[1][:, ::-1]  # the second face is the first's mirror image
+    plain, mirrored = model.probabilities(crops)
+    assert not np.allclose(plain, mirrored, atol=1e-4)  # the untrained model is not symmetric
+    both = model.probabilities(crops, flip=True)
+    assert both[0] == pytest.approx((plain + mirrored) / 2, abs=1e-5) and both[1] == pytest.approx(both[0], abs=1e-5)
+    r = lib.predict(astronaut, model=model, flip=True)
+    assert r.model["flip"] is True and lib.predict(astronaut, model=model).model["flip"] is False
+    assert list(r.results[0].faces[0].probabilities.values()) == pytest.approx(list(both[0]), abs=1e-4)
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "a.png"), astronaut)
+    assert (
+        main(["predict", str(tmp_path / "in"), "--model", str(model_path), "--flip", "-o", str(tmp_path / "o"), "-q"])
+        == 0
+    )
+    assert json.loads((tmp_path / "o" / "predictions.json").read_text())["model"]["flip"] is True
+
+
 def test_batching_does_not_change_results(mixed_folder, model):
     one = lib.predict(mixed_folder, model=model, batch_size=1)
     many = lib.predict(mixed_folder, model=model, batch_size=64)

@@ -53,12 +53,14 @@ def detector_name(settings: Settings) -> str:
     return "blazeface" if isinstance(settings, BlazeFaceSettings) else "haar"
 
 
-def detect(grey: np.ndarray, settings: Settings) -> list[Face]:
-    """Every face of a grey uint8 image, largest first, by the detector these settings belong to."""
+def detect(grey: np.ndarray, settings: Settings, near: list[Box] | None = None) -> list[Face]:
+    """Every face of a grey uint8 image, largest first, by the detector these settings belong to. near: where
+    faces were a moment ago (their boxes, the frame before in a video): BlazeFace then looks only near them and
+    for large faces (detect_blazeface); the Haar cascade searches the whole image whatever it is told."""
     if isinstance(settings, BlazeFaceSettings):
         return [
             Face(_haar_box(d.box), d.landmarks, d.score)
-            for d in detect_blazeface(grey, settings)  # largest first
+            for d in detect_blazeface(grey, settings, near)  # largest first
         ]
     return [Face(b) for b in detect_faces(grey, settings)]
 

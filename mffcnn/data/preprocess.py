@@ -104,10 +104,12 @@ class Preprocessing:
             return None, False
         raise NoFaceError("no face found")
 
-    def find_faces(self, grey: np.ndarray, settings: Settings | None = None) -> list[Face]:
+    def find_faces(
+        self, grey: np.ndarray, settings: Settings | None = None, near: list[Box] | None = None
+    ) -> list[Face]:
         """Every face of a photo (largest first) by this preprocessing's detector, or the one these settings
-        name (predict's --detector and --min-face)."""
-        return detect(grey, settings or self.detector_settings)
+        name (predict's --detector and --min-face). near: boxes of the frame before (detectors.detect)."""
+        return detect(grey, settings or self.detector_settings, near)
 
     def crop_at(self, grey: np.ndarray, face: Face | Box | None) -> np.ndarray:
         """The size×size face for a face from find_face (None: the whole image; a bare Box: a Haar box)."""

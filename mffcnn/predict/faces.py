@@ -32,21 +32,63 @@ MIN_FACE_WINDOWS = 1.6
 
 
 def find_faces(
-    grey: np.ndarray, preprocessing: Preprocessing, *, detect: bool = True, detector: Settings | None = None
+    grey: np.ndarray,
+    preprocessing: Preprocessing,
+    *,
+    detect: bool = True,
+    detector: Settings | None = None,
+    near: list[Box] | None = None,
 ) -> tuple[list[Box], list[np.ndarray]]:
     """Boxes and size×size crops of every face in a grey image, cropped as the model's training data was.
     detector: the settings of the detector to use (DetectorSettings: Haar, BlazeFaceSettings: BlazeFace; None:
     the checkpoint's own). detect=False: the image is a face crop already (with an aligned model, the face is
-    aligned inside it, as its loose training crops were)."""
+    aligned inside it, as its loose training crops were). near: the boxes of the frame before (VideoFaces)."""
     h, w = grey.shape
     if not detect:
         if preprocessing.align == "eyes":
             loose = preprocessing.replace(detect_face=False)
             return [Box(0, 0, w, h)], [loose.crop_at(grey, loose.find_face(grey)[0])]
         return [Box(0, 0, w, h)], [preprocessing.resize(grey)]
-    faces = preprocessing.find_faces(grey, detector)
+    faces = preprocessing.find_faces(grey, detector, near)
     faces.sort(key=lambda f: (f.box.x, f.box.y))  # left to right reads better than largest first in outputs
     return [f.box for f in faces], [preprocessing.crop_at(grey, f) for f in faces]
+
+
+# A video's frames are searched in full (every window of BlazeFace's pyramid) at least this often.
+RESCAN_FRAMES = 10
+
+
+class VideoFaces:
+    """find_faces for the frames of one video, one after another, with far fewer network runs.
+
+    Most of BlazeFace's time on a frame goes to the small tiles that find small faces (15 windows for a
+    640×480 frame). A face in a video moves little from one frame to the next, so between full searches only the
+    whole frame (faces of a fifth of its longer side and up, anywhere) and one tile around each face of the frame
+    before are looked in (blazeface.near_windows; bench/video_faces.py measures the time per frame). A full search is made on the first frame, every RESCAN_FRAMES-th frame, and at once
+    on any frame where fewer faces are found than on the frame before: a face is never lost to the shortcut,
+    and a new small face is found at most RESCAN_FRAMES - 1 frames late. The Haar cascade searches every frame
+    in full (it shrinks the frame instead; the shortcut would not pay)."""
+
+    def __init__(self, preprocessing: Preprocessing, *, detect: bool, detector: Settings, rescan: int = RESCAN_FRAMES):
+        self.preprocessing, self.detect, self.detector, self.rescan = preprocessing, detect, detector, rescan
+        self.last: list[Box] | None = None  # the boxes of the frame before; None: search the next frame in full
+        self.since = 0  # frames since the last full search
+        self.full_searches = 0
+
+    def __call__(self, grey: np.ndarray) -> tuple[list[Box], list[np.ndarray]]:
+        find = lambda near: find_faces(grey, self.preprocessing, detect=self.detect, detector=self.detector, near=near)
+        shortcut = self.detect and isinstance(self.detector, BlazeFaceSettings)
+        found = None
+        if shortcut and self.last is not None and self.since < self.rescan:
+            found = find(self.last)
+            if len(found[0]) < len(self.last):  # a face not found near where it was: look everywhere
+                found = None
+        if found is None:
+            found = find(None)
+            self.since, self.full_searches = 0, self.full_searches + 1
+        self.since += 1
+        self.last = found[0] if shortcut else None
+        return found
 
 
 def choose_detector(preprocessing: Preprocessing, name: str | None = None, min_face: float | None = None) -> Settings:

@@ -23,7 +23,7 @@ from mffcnn.data.images import MAX_PIXELS, ImageError, ImageTooLarge, read_image
 from mffcnn.errors import MffcnnError, warn
 from mffcnn.predict.backends import Backend, load_backend
 from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, refuse_inputs_in, sink_for
-from mffcnn.predict.faces import choose_detector, find_faces
+from mffcnn.predict.faces import RESCAN_FRAMES, VideoFaces, choose_detector, find_faces
 from mffcnn.predict.results import FrameResult, Interrupted, Predictions, Summary, faces_from
 from mffcnn.predict.smoothing import SMOOTHING, Smoother
 from mffcnn.predict.sources import Source, list_sources
@@ -57,7 +57,9 @@ class Options:
 
     detect: bool = True
     detector: Settings | None = None
+    flip: bool = False  # each face's probabilities averaged with its mirror image's (Backend.probabilities)
     video_stride: int = 1
+    video_rescan: int = RESCAN_FRAMES  # videos and webcams: a full face search at least every n-th frame (VideoFaces)
     max_frames: int | None = None
     save_dir: Path | None = None
     progress: bool = False
@@ -80,8 +82,8 @@ class _Pending:
 class Batcher:
     """Collects faces of many frames and classifies them together; returns frames in input order."""
 
-    def __init__(self, model: Backend, batch_size: int):
-        self.model, self.batch_size = model, max(1, batch_size)
+    def __init__(self, model: Backend, batch_size: int, flip: bool = False):
+        self.model, self.batch_size, self.flip = model, max(1, batch_size), flip
         self.pending: list[_Pending] = []
         self.crops: list[np.ndarray] = []
         self.held_pixels = 0  # frames kept only to be annotated once their faces are classified
@@ -97,7 +99,7 @@ class Batcher:
         return []
 
     def flush(self) -> list[FrameResult]:
-        probs = self.model.probabilities(np.stack(self.crops)) if self.crops else None
+        probs = self.model.probabilities(np.stack(self.crops), flip=self.flip) if self.crops else None
         names = self.model.class_names
         done = []
         for p in self.pending:
@@ -120,7 +122,7 @@ class _Run:
     def __init__(self, model: Backend, batch_size: int, options: Options, on_frame):
         self.model, self.options, self.on_frame = model, options, on_frame
         self.detector = options.detector or choose_detector(model.preprocessing)
-        self.batcher = Batcher(model, batch_size)
+        self.batcher = Batcher(model, batch_size, options.flip)
         self.results: list[FrameResult] = []
         self.summary = Summary()
         self.saved_names: set[str] = set()
@@ -197,6 +199,12 @@ class _Run:
         sink = sink_for(self.options.save_dir, src, self.saved_names, video=True, fps=(fps or DEFAULT_FPS) / stride)
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if not webcam else 0
         tracker = Tracker((fps or DEFAULT_FPS) / stride) if self.options.track else None
+        faces = VideoFaces(
+            self.model.preprocessing,
+            detect=self.options.detect,
+            detector=self.detector,
+            rescan=self.options.video_rescan,
+        )
         smoother = Smoother(self.options.smoothing) if tracker and self.options.smoothing > 0 else None
         bar = progress_bar(
             total or None,
@@ -224,7 +232,7 @@ class _Run:
                         h, w = grey.shape
                         result = FrameResult(file=src.name, frame=index, time=round(t, 4), width=w, height=h)
                         classified += 1
-                        boxes, crops = self.faces(grey)
+                        boxes, crops = faces(grey)
                         tracks = tracker.update(boxes) if tracker else None
                         done = self.batcher.add(result, boxes, crops, frame if sink else None, sink, tracks, smoother)
                         self.emit(done + self.batcher.flush() if webcam else done)  # a webcam answers at once
@@ -257,8 +265,10 @@ def predict(
     batch_size: int = DEFAULT_BATCH,
     detect: bool = True,
     detector: Settings | None = None,
+    flip: bool = False,
     recursive: bool = True,
     video_stride: int = 1,
+    video_rescan: int = RESCAN_FRAMES,
     max_frames: int | None = None,
     save_dir: str | Path | None = None,
     progress: bool = False,
@@ -273,7 +283,10 @@ def predict(
     model: a Model, a path, or None for the bundled default. batch_size: faces per network call.
     detect=False: each image is already a face crop. detector: the face detector's settings (DetectorSettings:
     Haar, BlazeFaceSettings: BlazeFace; None: BlazeFace with the checkpoint's settings, faces.choose_detector).
-    video_stride: classify every n-th video frame. max_frames: stop each video or webcam after that many
+    flip: average each face's probabilities with its mirror image's (twice the network's time; recorded in
+    the output's model description). video_stride: classify every n-th video frame. video_rescan: in videos and webcams, search a frame in full
+    at least every n-th classified frame, and in between only near the faces of the frame before and for large
+    faces (faces.VideoFaces; 1: every frame in full). max_frames: stop each video or webcam after that many
     classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write annotated images and videos
     there. on_frame: called with each finished result, in order (live webcam output). max_pixels: an image
     file with more pixels (read from its header, before decoding) is an unreadable file (None: no limit).
@@ -284,6 +297,8 @@ def predict(
         raise MffcnnError("--batch-size must be at least 1")
     if video_stride < 1:
         raise MffcnnError("--video-stride must be at least 1")
+    if video_rescan < 1:
+        raise MffcnnError("--video-rescan must be at least 1")
     if smoothing < 0:
         raise MffcnnError("--smooth is a time constant in seconds, 0 or more")
     start = time.perf_counter()
@@ -295,7 +310,9 @@ def predict(
     options = Options(
         detect=detect,
         detector=detector,
+        flip=flip,
         video_stride=video_stride,
+        video_rescan=video_rescan,
         max_frames=max_frames,
         save_dir=Path(save_dir) if save_dir is not None else None,
         progress=progress,
@@ -338,7 +355,11 @@ def predict(
 
 def _predictions(run: _Run, model: Backend, *, partial: bool = False) -> Predictions:
     return Predictions(
-        results=run.results, summary=run.summary, class_names=model.class_names, model=model.describe(), partial=partial
+        results=run.results,
+        summary=run.summary,
+        class_names=model.class_names,
+        model={**model.describe(), "flip": run.options.flip},
+        partial=partial,
     )
 
 
