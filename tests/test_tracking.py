@@ -134,35 +134,11 @@ def test_person_at_prefers_the_one_in_front():
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory, bundled):
     """A 2-class MFF-CNN (neutral, surprise) trained on the change clip's drawn person, cut as the bundled model
-    cuts faces (its preprocessing: BlazeFace, eyes levelled): 40 noise draws of each face on the clip's canvas."""
-    import cv2
-    import torch
+    cuts faces (bench/tracking.py's train_reader, which the benchmark uses too)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from tracking import train_reader
 
-    from mffcnn.checkpoint import Checkpoint, save_checkpoint
-    from mffcnn.data import clips
-    from mffcnn.data.preprocess import Faces
-    from mffcnn.model import MFFCNNConfig
-    from mffcnn.train.loop import Training, fit
-    from mffcnn.train.recipes import get_recipe
-
-    pre = bundled.preprocessing
-    detector = lib.choose_detector(pre, "blazeface", None)
-    crops, labels = [], []
-    for k in range(40):
-        for label, amounts in ((0, {}), (1, {"surprise": 1.0})):
-            face, _ = clips._drawn(clips.DRAWN_PERSON, lambda i, a=amounts: a)(0, np.random.default_rng(k))
-            canvas = np.full((clips.HEIGHT, clips.WIDTH), 110 + k, np.uint8)
-            y, x = (clips.HEIGHT - clips.FACE) // 2, (clips.WIDTH - clips.FACE) // 2 + (k % 7) - 3
-            canvas[y : y + clips.FACE, x : x + clips.FACE] = cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)
-            _, found = lib.find_faces(canvas, pre, detector=detector)
-            crops.append(found[0])
-            labels.append(label)
-    recipe = get_recipe("augmented").replace(warmup_epochs=0, flip=False, rotate=3.0, scale=0.05, shift=2.0)
-    training = Training(MFFCNNConfig(num_classes=2), recipe, epochs=6, seed=0)
-    model = fit(Faces(torch.from_numpy(np.stack(crops))), torch.tensor(labels), training)
-    path = tmp_path_factory.mktemp("reader") / "reader.safetensors"
-    save_checkpoint(path, Checkpoint(model, ["neutral", "surprise"], pre, {"dataset": "the drawn person's faces"}))
-    return lib.load_model(path)
+    return lib.load_model(train_reader(bundled.preprocessing, tmp_path_factory.mktemp("reader") / "reader.safetensors"))
 
 
 @pytest.fixture(scope="module")
