@@ -191,11 +191,10 @@ def _windows(h: int, w: int, min_size: float, model: str, max_tiles: int) -> lis
 
 # A face seen a moment ago is looked for again in a tile NEAR_TILE times its box's side, centred on it: at its
 # input the face keeps 128 / NEAR_TILE ≈ 51 px (twice MIN_FACE_INPUT_PX), and it may move 0.75 of its side and
-# grow or shrink by half and still lie whole in the tile.
+# grow or shrink by half and still lie whole in the tile. Such a tile keeps faces up to NEAR_LARGEST times the
+# box before: a larger one is the whole image's to find, or texture.
 NEAR_TILE = 2.5
-NEAR_LARGEST = (
-    1.5  # the largest face such a tile keeps, in sides of the box before (larger: texture, or the whole image's)
-)
+NEAR_LARGEST = 1.5
 
 
 def near_windows(

@@ -64,10 +64,11 @@ class VideoFaces:
     Most of BlazeFace's time on a frame goes to the small tiles that find small faces (15 windows for a
     640×480 frame). A face in a video moves little from one frame to the next, so between full searches only the
     whole frame (faces of a fifth of its longer side and up, anywhere) and one tile around each face of the frame
-    before are looked in (blazeface.near_windows; bench/video_faces.py measures the time per frame). A full search is made on the first frame, every RESCAN_FRAMES-th frame, and at once
-    on any frame where fewer faces are found than on the frame before: a face is never lost to the shortcut,
-    and a new small face is found at most RESCAN_FRAMES - 1 frames late. The Haar cascade searches every frame
-    in full (it shrinks the frame instead; the shortcut would not pay)."""
+    before are looked in (blazeface.near_windows; bench/video_faces.py measures the time per frame). A full
+    search is made on the first frame, every RESCAN_FRAMES-th frame, and at once on any frame where fewer faces
+    are found than on the frame before: a face is never lost to the shortcut, and a new small face is found at
+    most RESCAN_FRAMES - 1 frames late. The Haar cascade searches every frame in full (it shrinks the frame
+    instead; the shortcut would not pay)."""
 
     def __init__(self, preprocessing: Preprocessing, *, detect: bool, detector: Settings, rescan: int = RESCAN_FRAMES):
         self.preprocessing, self.detect, self.detector, self.rescan = preprocessing, detect, detector, rescan
