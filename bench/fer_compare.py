@@ -161,11 +161,13 @@ def main() -> None:
         }
 
     import_ours = _import_time()
+    # what the model learnt from: a checkpoint of `mffcnn train` names its dataset, bench/many_sources.py's list them
+    trained = model.info.get("dataset") or "+".join(t.get("dataset", "?") for t in model.info.get("trained_on", []))
     s = fer["speed"]
     lines = [
         f"fer {fer['versions']['fer']} "
         f"(TensorFlow {fer['versions']['tensorflow']}), mffcnn model `{checkpoint.name}` trained on "
-        f"{model.info.get('dataset')}. Load average {os.getloadavg()[0]:.1f}: rerun on a quiet machine before quoting.",
+        f"{trained}. Load average {os.getloadavg()[0]:.1f}: rerun on a quiet machine before quoting.",
         "",
         f"### Accuracy on JAFFE's {len(photos)} non-neutral photos (neither model trained on JAFFE), 6 classes",
         "",
@@ -174,7 +176,7 @@ def main() -> None:
         "",
         "| model | accuracy | " + " | ".join(BASIC6) + " |",
         "|---|---:|" + "---:|" * len(BASIC6),
-        f"| mffcnn ({model.info.get('dataset')}) | {100 * acc(ours):.1f} % | "
+        f"| mffcnn ({trained}) | {100 * acc(ours):.1f} % | "
         + " | ".join(f"{100 * pc_ours[c]:.0f}" for c in BASIC6)
         + " |",
         "| fer (6-way: neutral left out) | "

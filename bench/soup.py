@@ -1,0 +1,64 @@
+"""A uniform model soup: the mean of the weights of several MFF-CNN checkpoints (Wortsman et al. 2022).
+
+    python bench/soup.py A.safetensors B.safetensors [...] --out SOUP.safetensors
+
+The checkpoints must share the architecture, the classes (in order) and the preprocessing: fine-tunings of
+one run (the bundled model's stages from stage-1 models of different lengths, say), whose weights lie in one
+basin, so their mean is a model of its own and not noise. Every float tensor (batch-norm statistics too) is
+averaged; integer counters are taken from the first. The soup's info keeps what they share, with `soup` listing the
+ingredients with how each was trained (recipe, epochs, stages, command); the datasets it was trained on are theirs, so bench/cross_source.py knows
+what it saw. Score it like any checkpoint (bench/cross_source.py --model soup=SOUP.safetensors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from pathlib import Path
+
+import torch
+
+from mffcnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+# Info fields the ingredients share (the data they were trained on); the rest is per ingredient.
+SHARED = ("dataset", "trained_on", "pretrained_on", "class_counts", "n_images", "licence", "crop_calibration")
+
+
+def soup(paths: list[Path]) -> Checkpoint:
+    ckpts = [load_checkpoint(p) for p in paths]
+    first = ckpts[0]
+    for p, c in zip(paths[1:], ckpts[1:]):
+        if c.config != first.config or c.class_names != first.class_names or c.preprocessing != first.preprocessing:
+            sys.exit(f"bench/soup.py: {p} differs from {paths[0]} in architecture, classes or preprocessing")
+    states = [c.model.state_dict() for c in ckpts]
+    mean = {
+        k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v.clone()
+        for k, v in states[0].items()
+    }
+    first.model.load_state_dict(mean)
+    # What the ingredients share (what they saw and its licences) stays on top; how each was trained (its
+    # recipe, epochs, stages, scores, command) goes with it under `soup`.
+    info = {k: first.info[k] for k in SHARED if k in first.info}
+    info["soup"] = [
+        {"path": str(p), **{k: v for k, v in c.info.items() if k not in SHARED}} for p, c in zip(paths, ckpts)
+    ]
+    info["command"] = "python bench/soup.py " + " ".join(map(str, paths))
+    info["date"] = datetime.date.today().isoformat()
+    return Checkpoint(first.model, first.class_names, first.preprocessing, info)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoints", nargs="+", type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    args = ap.parse_args()
+    if len(args.checkpoints) < 2:
+        sys.exit("bench/soup.py: give two checkpoints or more")
+    if args.out.exists():
+        sys.exit(f"bench/soup.py: {args.out} exists; it is not overwritten")
+    print(save_checkpoint(args.out, soup(args.checkpoints)))
+
+
+if __name__ == "__main__":
+    main()
