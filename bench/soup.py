@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from mffcnn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from mffcnn.errors import MffcnnError
 
 # Info fields the ingredients share (the data they were trained on); the rest is per ingredient.
 SHARED = ("dataset", "trained_on", "pretrained_on", "class_counts", "n_images", "licence", "crop_calibration")
@@ -57,7 +58,10 @@ def main() -> None:
         sys.exit("bench/soup.py: give two checkpoints or more")
     if args.out.exists():
         sys.exit(f"bench/soup.py: {args.out} exists; it is not overwritten")
-    print(save_checkpoint(args.out, soup(args.checkpoints)))
+    try:
+        print(save_checkpoint(args.out, soup(args.checkpoints)))
+    except MffcnnError as e:  # a missing or unreadable checkpoint: one line
+        sys.exit(f"bench/soup.py: {e}")
 
 
 if __name__ == "__main__":
