@@ -7,7 +7,7 @@ The clip is made here: bench/speed.py's 640×480 frame (the sample photo scaled 
 sliding 2 px a frame to the right and back, with a slow sway up and down, written as an .mp4. For each way of
 searching, at 1 thread and at every core: ms per frame for grey → faces → crop → classify (predict's own
 functions, the bundled model by ONNX Runtime and by PyTorch), CPU ms per frame (the process's, all threads),
-BlazeFace's network runs per frame, and whether the faces found agree with the full search's; then
+BlazeFace's network runs per frame, and the faces found against the face's true place in each frame; then
 `mffcnn.predict` on the .mp4 itself (tracking and smoothing on, as the command line runs) in frames per second.
 Writes BENCHMARKS.md's section `video_faces`.
 """
