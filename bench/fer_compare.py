@@ -127,12 +127,12 @@ def main() -> None:
     # Our speed on the same faces (the crops above), and the same 640×480 frame.
     batch = np.concatenate([crops[found]] * (100 // max(int(found.sum()), 1) + 1))[:100]
     ours_speed = {}
-    from video_faces import make_clip
+    from video_faces import make_clip, per_frame
 
     from mffcnn.export import export
-    from mffcnn.predict.faces import VideoFaces
+    from mffcnn.predict.faces import RESCAN_FRAMES
 
-    clip = [f[:, :, 0].copy() for f in make_clip(30)[0]]  # bench/video_faces.py's clip (grey as BGR: any channel)
+    clip = make_clip(30)[0]  # bench/video_faces.py's clip
     onnx_path = Path(tempfile.mkdtemp()) / "model.onnx"
     export(checkpoint, format="onnx", out=onnx_path)
     for name, m in (("PyTorch", model), ("ONNX Runtime", load_model(onnx_path))):
@@ -145,20 +145,8 @@ def main() -> None:
 
         fr, _ = timed(frame_once, repeats=args.repeats, inner=3)
 
-        def video_once(m=m, d=choose_detector(m.preprocessing)):  # predict's way through a video's frames
-            faces = VideoFaces(m.preprocessing, detect=True, detector=d)
-            for g in clip:
-                _, crops_ = faces(g)
-                if crops_:
-                    m.probabilities(np.stack(crops_))
-
-        vf, _ = timed(video_once, repeats=max(3, args.repeats // 5))
-        ours_speed[name] = {
-            "b1_ms": 1e3 * b1,
-            "b100": 100 / b100,
-            "frame_ms": 1e3 * fr,
-            "video_ms": 1e3 * vf / len(clip),
-        }
+        video = per_frame(m, clip, RESCAN_FRAMES, rounds=max(3, args.repeats // 5))  # predict's way through a video
+        ours_speed[name] = {"b1_ms": 1e3 * b1, "b100": 100 / b100, "frame_ms": 1e3 * fr, "video_ms": video["ms"]}
 
     import_ours = _import_time()
     # what the model learnt from: a checkpoint of `mffcnn train` names its dataset, bench/many_sources.py's list them

@@ -230,22 +230,6 @@ def test_detection_works_in_a_forked_child():
         assert pool.apply_async(found, (scene,)).get(timeout=30) == (1, 0)
 
 
-class CountingWindows:
-    """Counts the windows BlazeFace looks in (its network runs), frame by frame."""
-
-    def __init__(self, monkeypatch):
-        from mffcnn.data import blazeface
-
-        self.runs = 0
-        real = blazeface._run
-
-        def run(*a, **k):
-            self.runs += 1
-            return real(*a, **k)
-
-        monkeypatch.setattr(blazeface, "_run", run)
-
-
 def moving_face(frames: int, *, small_from: int | None = None) -> list[face_scenes.Scene]:
     """A 640×480 clip: a 92 px face moving 6 px a frame to the right; from frame `small_from` on, a second face
     of 50 px (10 % of the shorter side) stands still in the other half."""
@@ -259,22 +243,24 @@ def moving_face(frames: int, *, small_from: int | None = None) -> list[face_scen
     return out
 
 
-def test_a_video_is_searched_in_full_only_now_and_then(monkeypatch):
+def test_a_video_is_searched_in_full_only_now_and_then():
+    from video_faces import Runs  # bench/video_faces.py counts BlazeFace's network runs the same way
+
     from mffcnn.predict.faces import RESCAN_FRAMES, VideoFaces
 
     pre = for_predict(Preprocessing())
     clip = moving_face(2 * RESCAN_FRAMES)
-    counter = CountingWindows(monkeypatch)
-    full = [find_faces(s.grey, pre, detector=choose_detector(pre))[0] for s in clip]
-    full_runs, counter.runs = counter.runs, 0
+    with Runs() as full_runs:
+        full = [find_faces(s.grey, pre, detector=choose_detector(pre))[0] for s in clip]
     video = VideoFaces(pre, detect=True, detector=choose_detector(pre))
-    fast = [video(s.grey)[0] for s in clip]
+    with Runs() as fast_runs:
+        fast = [video(s.grey)[0] for s in clip]
     assert all(face_scenes.matched(b, s.faces) == len(b) == 1 for b, s in zip(fast, clip))
     # the box from the tile alone is a little off the full search's (which averages over more windows)
     assert all(len(a) == len(b) == 1 for a, b in zip(full, fast))
     assert all(max(abs(a.x - b.x), abs(a.y - b.y), abs(a.w - b.w)) <= 0.1 * a.w for [a], [b] in zip(full, fast))
     assert video.full_searches == 2  # frames 0 and RESCAN_FRAMES
-    assert counter.runs < 0.4 * full_runs, (counter.runs, full_runs)
+    assert fast_runs.n < 0.4 * full_runs.n, (fast_runs.n, full_runs.n)
 
 
 def test_a_face_that_jumps_is_found_by_a_full_search_at_once():
