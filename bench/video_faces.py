@@ -82,8 +82,9 @@ class Runs:
         blazeface._run = self.real
 
 
-def per_frame(model, clip: list[np.ndarray], rescan: int, rounds: int) -> dict:
-    """ms and CPU ms per frame (medians over rounds of the whole clip), runs per frame, the boxes found."""
+def per_frame(model, clip: list[np.ndarray], rescan: int, rounds: int, flip: bool = False) -> dict:
+    """ms and CPU ms per frame (medians over rounds of the whole clip), runs per frame, the boxes found. flip:
+    each face classified with its mirror image too (predict's default, backends.FLIP)."""
     detector = choose_detector(model.preprocessing)
     walls, cpus = [], []
     for r in range(rounds + 1):  # round 0 warms up
@@ -95,7 +96,7 @@ def per_frame(model, clip: list[np.ndarray], rescan: int, rounds: int) -> dict:
                 grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
                 b, crops = faces(grey)
                 if crops:
-                    model.probabilities(np.stack(crops))
+                    model.probabilities(np.stack(crops), flip=flip)
                 boxes.append(b)
             wall, cpu = time.perf_counter() - w, time.process_time() - c
         if r:

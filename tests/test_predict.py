@@ -100,16 +100,17 @@ def test_flip_averages_a_face_with_its_mirror_image(model, astronaut, model_path
     assert not np.allclose(plain, mirrored, atol=1e-4)  # the untrained model is not symmetric
     both = model.probabilities(crops, flip=True)
     assert both[0] == pytest.approx((plain + mirrored) / 2, abs=1e-5) and both[1] == pytest.approx(both[0], abs=1e-5)
-    r = lib.predict(astronaut, model=model, flip=True)
-    assert r.model["flip"] is True and lib.predict(astronaut, model=model).model["flip"] is False
+    r = lib.predict(astronaut, model=model)  # on by default (backends.FLIP)
+    off = lib.predict(astronaut, model=model, flip=False)
+    assert r.model["flip"] is True and off.model["flip"] is False
     assert list(r.results[0].faces[0].probabilities.values()) == pytest.approx(list(both[0]), abs=1e-4)
+    assert list(off.results[0].faces[0].probabilities.values()) == pytest.approx(list(plain), abs=1e-4)
     (tmp_path / "in").mkdir()
     cv2.imwrite(str(tmp_path / "in" / "a.png"), astronaut)
-    assert (
-        main(["predict", str(tmp_path / "in"), "--model", str(model_path), "--flip", "-o", str(tmp_path / "o"), "-q"])
-        == 0
-    )
-    assert json.loads((tmp_path / "o" / "predictions.json").read_text())["model"]["flip"] is True
+    for flag, used in (([], True), (["--no-flip"], False), (["--flip"], True)):
+        out = tmp_path / f"o{len(flag)}{used}"
+        assert main(["predict", str(tmp_path / "in"), "--model", str(model_path), *flag, "-o", str(out), "-q"]) == 0
+        assert json.loads((out / "predictions.json").read_text())["model"]["flip"] is used
 
 
 def test_batching_does_not_change_results(mixed_folder, model):

@@ -5,6 +5,7 @@ Classify every face in images, folders (recursive), video files or a webcam with
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -53,9 +54,9 @@ def register(sub) -> None:
     add_detector_arg(p)
     p.add_argument(
         "--flip",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         help="average each face's probabilities with its mirror image's: about 1 point more mean per-class "
-        "accuracy, twice the network's time",
+        "accuracy, twice the network's time (default: on; --no-flip: one run per face)",
     )
     p.add_argument("--video-stride", type=values.COUNT, default=1, metavar="N", help="classify every N-th video frame")
     p.add_argument(
@@ -114,6 +115,7 @@ def add_max_megapixels(p, what: str) -> None:
 
 def run(args) -> int:
     from mffcnn import predict as lib
+    from mffcnn.predict.backends import FLIP
     from mffcnn.predict.faces import RESCAN_FRAMES
     from mffcnn.runs import new_run_dir
 
@@ -161,7 +163,7 @@ def run(args) -> int:
             batch_size=args.batch_size,
             detect=not args.no_detect,
             detector=detector,
-            flip=args.flip,
+            flip=FLIP if args.flip is None else args.flip,
             video_stride=args.video_stride,
             video_rescan=args.video_rescan or RESCAN_FRAMES,
             max_frames=args.max_frames,

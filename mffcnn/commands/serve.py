@@ -6,6 +6,8 @@ http://HOST:PORT: POST /predict with images, the page at /, OpenAPI docs at /doc
 
 from __future__ import annotations
 
+import argparse
+
 from mffcnn.commands import values
 from mffcnn.errors import MffcnnError
 
@@ -39,6 +41,12 @@ def register(sub) -> None:
     )
     add_max_megapixels(p, "most pixels the images of one request may decode to, read from their headers; more: 413")
     add_detector_arg(p)
+    p.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="average each face's probabilities with its mirror image's, as predict does (default: on; "
+        "--no-flip: one network run per face)",
+    )
     p.add_argument(
         "--max-files",
         type=values.COUNT,
@@ -78,7 +86,10 @@ def run(args) -> int:
         max_concurrent=args.max_concurrent,
         body_seconds=args.body_timeout,
     )
-    app = create_app(args.model, limits=limits, threads=args.threads, detector=args.detector)
+    from mffcnn.predict.backends import FLIP
+
+    flip = FLIP if args.flip is None else args.flip
+    app = create_app(args.model, limits=limits, threads=args.threads, detector=args.detector, flip=flip)
     print(f"mffcnn serve: http://{args.host}:{args.port}/ (the page), /docs (the API); Ctrl-C stops", flush=True)
     try:
         run_server(app, host=args.host, port=args.port)

@@ -21,7 +21,7 @@ from mffcnn.data.detectors import Settings
 from mffcnn.data.face import Box
 from mffcnn.data.images import MAX_PIXELS, ImageError, ImageTooLarge, read_image, to_grey_uint8
 from mffcnn.errors import MffcnnError, warn
-from mffcnn.predict.backends import Backend, load_backend
+from mffcnn.predict.backends import FLIP, Backend, load_backend
 from mffcnn.predict.draw import DEFAULT_FPS, Sink, annotate, canvas, refuse_inputs_in, sink_for
 from mffcnn.predict.faces import RESCAN_FRAMES, VideoFaces, choose_detector, find_faces
 from mffcnn.predict.results import FrameResult, Interrupted, Predictions, Summary, faces_from
@@ -57,7 +57,7 @@ class Options:
 
     detect: bool = True
     detector: Settings | None = None
-    flip: bool = False  # each face's probabilities averaged with its mirror image's (Backend.probabilities)
+    flip: bool = FLIP  # each face's probabilities averaged with its mirror image's (Backend.probabilities)
     video_stride: int = 1
     video_rescan: int = RESCAN_FRAMES  # videos and webcams: a full face search at least every n-th frame (VideoFaces)
     max_frames: int | None = None
@@ -82,7 +82,7 @@ class _Pending:
 class Batcher:
     """Collects faces of many frames and classifies them together; returns frames in input order."""
 
-    def __init__(self, model: Backend, batch_size: int, flip: bool = False):
+    def __init__(self, model: Backend, batch_size: int, flip: bool = FLIP):
         self.model, self.batch_size, self.flip = model, max(1, batch_size), flip
         self.pending: list[_Pending] = []
         self.crops: list[np.ndarray] = []
@@ -265,7 +265,7 @@ def predict(
     batch_size: int = DEFAULT_BATCH,
     detect: bool = True,
     detector: Settings | None = None,
-    flip: bool = False,
+    flip: bool = FLIP,
     recursive: bool = True,
     video_stride: int = 1,
     video_rescan: int = RESCAN_FRAMES,
@@ -283,8 +283,8 @@ def predict(
     model: a Model, a path, or None for the bundled default. batch_size: faces per network call.
     detect=False: each image is already a face crop. detector: the face detector's settings (DetectorSettings:
     Haar, BlazeFaceSettings: BlazeFace; None: BlazeFace with the checkpoint's settings, faces.choose_detector).
-    flip: average each face's probabilities with its mirror image's (twice the network's time; recorded in
-    the output's model description). video_stride: classify every n-th video frame. video_rescan: in videos
+    flip: average each face's probabilities with its mirror image's (on by default, backends.FLIP; twice the
+    network's time; recorded in the output's model description). video_stride: classify every n-th video frame. video_rescan: in videos
     and webcams, search a frame in full at least every n-th classified frame, and in between only near the faces
     of the frame before and for large faces (faces.VideoFaces; 1: every frame in full). max_frames: stop each
     video or webcam after that many classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
-from mffcnn.predict.backends import SAMPLE_IMAGE, Backend
+from mffcnn.predict.backends import FLIP, SAMPLE_IMAGE, Backend
 from mffcnn.predict.faces import choose_detector
 from mffcnn.predict.pipeline import load_model
 from mffcnn.serve.connection import Places
@@ -78,15 +78,17 @@ def create_app(
     limits: Limits | None = None,
     threads: int | None = None,
     detector: str | None = None,
+    flip: bool = FLIP,
 ) -> FastAPI:
     """The server's app: `model` is a loaded model, a model file (checkpoint, .onnx, TorchScript) or None for
     the bundled one; `threads` sizes the workers that decode and detect (default: the CPU count); `detector`
-    names the face detector ("blazeface", the default, or "haar")."""
+    names the face detector ("blazeface", the default, or "haar"); `flip` averages each face with its mirror
+    image (backends.FLIP)."""
     from mffcnn import __version__
 
     limits = limits or Limits()
     loaded = model if isinstance(model, Backend) else load_model(model, threads=threads)
-    service = Service(loaded, limits=limits, threads=threads)
+    service = Service(loaded, limits=limits, threads=threads, flip=flip)
     chosen = choose_detector(loaded.preprocessing, detector)
     sessions = Sessions()  # the page's camera: a tracker and a smoother per client (tracks.py)
 

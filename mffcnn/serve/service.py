@@ -14,6 +14,7 @@ its files is an image.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ import numpy as np
 from mffcnn.data.detectors import Settings
 from mffcnn.data.face import Box
 from mffcnn.data.images import ImageError, ImageTooLarge, decode_image, header_pixels, to_grey_uint8
-from mffcnn.predict.backends import Backend
+from mffcnn.predict.backends import FLIP, Backend
 from mffcnn.predict.faces import find_faces
 from mffcnn.predict.results import FrameResult, Predictions, Summary, faces_from
 from mffcnn.serve.batching import FaceBatcher
@@ -53,11 +54,11 @@ class _Found:
 class Service:
     """The shared model, its batcher and the worker threads; `await predict(uploads, …)` per request."""
 
-    def __init__(self, model: Backend, *, limits: Limits, threads: int | None = None):
-        self.model, self.limits = model, limits
+    def __init__(self, model: Backend, *, limits: Limits, threads: int | None = None, flip: bool = FLIP):
+        self.model, self.limits, self.flip = model, limits, flip
         self.workers = max(1, threads or os.cpu_count() or 1)
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mffcnn-faces")
-        self.batcher = FaceBatcher(model.probabilities)
+        self.batcher = FaceBatcher(functools.partial(model.probabilities, flip=flip))
         self.started = time.time()
 
     def close(self) -> None:
@@ -127,7 +128,7 @@ class Service:
     def describe_model(self) -> dict:
         """The model as predictions.json describes it, without the server's own file paths."""
         described = self.model.describe()
-        return {**described, "path": Path(described["path"]).name}
+        return {**described, "path": Path(described["path"]).name, "flip": self.flip}
 
     def model_card(self) -> dict:
         """GET /model: the classes, what the model was trained on, and the licence terms of that data."""
