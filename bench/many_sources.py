@@ -154,8 +154,25 @@ def run(args, name: str) -> Path:
     return curve_path
 
 
+def per_source_curve(name: str, rows: list[dict], cols: list[str]) -> list[str]:
+    """One variant's learning curve on every source: epoch × source, mean per-class accuracy %."""
+    return [
+        "",
+        f"`{name}`, mean per-class accuracy % of each held-out source by epoch:",
+        "",
+        "| epoch | " + " | ".join(SOURCES[k].what for k in cols) + " |",
+        "|---:|" + "---:|" * len(cols),
+        *(
+            f"| {r['epoch']} | "
+            + " | ".join(f"{100 * r['scores'][k]['mean_per_class']:.1f}" if k in r["scores"] else "—" for k in cols)
+            + " |"
+            for r in rows
+        ),
+    ]
+
+
 def report(args, names: list[str]) -> None:
-    rows, curves = [], []
+    rows, curves, tables = [], [], []
     cols = list(SOURCES)
     for name in names:
         path = Path(args.project) / name / "curve.json"
@@ -185,6 +202,7 @@ def report(args, names: list[str]) -> None:
         seconds = [r["seconds"] / args.eval_every for r in c["rows"][1:]]
         if seconds:
             curves[-1] += f" (about {np.median(seconds):.0f} s per epoch)"
+        tables.append(per_source_curve(name, c["rows"], cols))
     write_section(
         args.out,
         "many_sources",
@@ -204,6 +222,7 @@ def report(args, names: list[str]) -> None:
             "Learning curves (bench/many_sources.py evaluates every few epochs):",
             "",
             *curves,
+            *(line for t in tables for line in t),
         ],
     )
 
