@@ -5,9 +5,11 @@
         [--ferplus ../shared/data/ferplus] [--recipes augmented] [--init-recipes finetune] [--reuse] \\
         [--out BENCHMARKS.md]
 
---init is a model trained on FER+ Train alone (bench/ferplus_sweep.py writes one per variant): FER2013's faces
-come from the web and hold none of the lab datasets' people, so every fold may start from it. Each row pairs
-with a from-scratch row on the same folds and seed:
+--init is a model trained on none of the lab sets: FER+ Train alone (bench/ferplus_sweep.py writes one per
+variant), or FER+ ∪ AffectNet (bench/many_sources.py). Their faces come from the web and hold none of the lab
+datasets' people, so every fold may start from it. Each row pairs with a from-scratch row on the same folds and
+seed; `--recipes ''` leaves the scratch rows (and SFEW's start from the labs) out, for a second start model written
+to its own `--section` beside the first:
 
 * CK+48, 6 classes, 10 subject-independent folds (no person in train and test): `mffcnn cv ckplus48 DATA
   --protocol subject --init MODEL` (the 7-class FER+ head keeps its six rows by class name, drops neutral).
@@ -41,15 +43,13 @@ def cv_rows(bench: CvBench, init: str) -> list[str]:
     folds. A scratch run of the same name, options, code and data made by bench/ckplus_cv.py or jaffe_cv.py is
     reused with --reuse."""
     rows = []
-    starts = [(r, None) for r in bench.args.recipes.split(",")] + [
-        (r, init) for r in bench.args.init_recipes.split(",")
-    ]
+    starts = [(r, None) for r in scratch_recipes(bench.args)] + [(r, init) for r in bench.args.init_recipes.split(",")]
     for recipe, start in starts:
-        name = f"{bench.dataset}-{recipe}-subject" + ("-ferplus" if start else "")
+        name = f"{bench.dataset}-{recipe}-subject" + (f"-{bench.args.tag}" if start else "")
         _, r, wall = bench.run(recipe, "subject", name, init=start, verbose=False)
         per_class = ", ".join(f"{c} {100 * a:.1f}" for c, a in r["per_class_accuracy"].items())
         rows.append(
-            f"| {bench.dataset} | `{recipe}` | {'FER+ model' if start else 'scratch'} | "
+            f"| {bench.dataset} | `{recipe}` | {bench.args.start if start else 'scratch'} | "
             f"**{100 * r['mean_accuracy']:.2f}** ± {100 * r['std_accuracy']:.2f} | "
             f"{100 * min(f['accuracy'] for f in r['folds']):.1f} | {per_class} | {wall / 60:.1f} min |"
         )
@@ -57,13 +57,31 @@ def cv_rows(bench: CvBench, init: str) -> list[str]:
     return rows
 
 
+def scratch_recipes(args) -> list[str]:
+    """The recipes of the rows from scratch (--recipes; "" for none: only the rows that depend on --init)."""
+    return [r for r in args.recipes.split(",") if r]
+
+
+def describe_start(init: str) -> tuple[str, str, str]:
+    """(row label, run-name tag, what it was trained on) of the start model, from its own info."""
+    from mffcnn.checkpoint import load_checkpoint  # noqa: PLC0415
+    from mffcnn.train.warm_start import trained_on  # noqa: PLC0415
+
+    names = sorted(trained_on(load_checkpoint(init).info) - {""}) or ["ferplus"]
+    if names == ["ferplus"]:  # the rows of the first measurement keep their names
+        return "FER+ model", "ferplus", "FER+ Train only"
+    label = {"ferplus": "FER+", "affectnet": "AffectNet"}
+    return " ∪ ".join(label.get(n, n) for n in names) + " model", "-".join(names), " ∪ ".join(names)
+
+
 def sfew_rows(args, reused: list[str]) -> list[str]:
     labs = [DatasetSpec("ckplus48", args.ckplus48), DatasetSpec("jaffe", args.jaffe)]
-    starts = [("FER+ model (--init)", dict(init=args.init), "sfew-ferplus-init")]
+    starts = [(f"{args.start} (--init)", dict(init=args.init), f"sfew-{args.tag}-init")]
     if args.ferplus:  # 30 epochs on 30,000 faces: the longest row, so only when asked for
         union = dict(pretrain=[DatasetSpec("ferplus", args.ferplus), *labs])
         starts.append(("FER+ ∪ CK+48 ∪ JAFFE, 30 epochs", union, "sfew-ferplus-labs"))
-    starts.append(("CK+48 ∪ JAFFE, 30 epochs (the paper's, without Oulu-CASIA)", dict(pretrain=labs), "sfew-labs"))
+    if scratch_recipes(args):  # the paper's own start, the same whatever --init is
+        starts.append(("CK+48 ∪ JAFFE, 30 epochs (the paper's, without Oulu-CASIA)", dict(pretrain=labs), "sfew-labs"))
     rows = []
     for label, how, name in starts:
         folder = Path(args.project) / "sfew" / name
@@ -96,14 +114,17 @@ def sfew_rows(args, reused: list[str]) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--init", required=True, help="a model trained on FER+ Train alone")
+    ap.add_argument("--init", required=True, help="a model trained on none of the lab sets (FER+ Train, AffectNet)")
     for name in ("ckplus48", "jaffe", "sfew"):
         ap.add_argument(f"--{name}", help=f"the {name} folder (its rows are left out without it)")
     ap.add_argument("--ferplus", help="FER+ data: adds the SFEW row that pretrains 30 epochs on FER+ ∪ CK+48 ∪ JAFFE")
     ap.add_argument("--sfew-recipe", default="finetune")
     add_args(ap, recipes="augmented")
     ap.add_argument("--init-recipes", default="finetune", help="recipes of the rows that start from --init")
+    ap.add_argument("--section", default="pretrained", help="the section of --out (another start: another one)")
+    ap.add_argument("--title", default="Pretrained on FER+, fine-tuned")
     args = ap.parse_args()
+    args.start, args.tag, trained = describe_start(args.init)
 
     cv, reused = [], []
     for dataset, data in (("ckplus48", args.ckplus48), ("jaffe", args.jaffe)):
@@ -129,12 +150,13 @@ def main() -> None:
     )
     write_section(
         args.out,
-        "pretrained",
-        "Pretrained on FER+, fine-tuned",
+        args.section,
+        args.title,
         [
-            f"Start model: `{args.init}` (FER+ Train only: no CK+, JAFFE or SFEW face); seed {args.seed}. Subject-"
+            f"Start model: `{args.init}` ({trained}: no CK+, JAFFE or SFEW face); seed {args.seed}. Subject-"
             "independent 10-fold cross-validation: no person in both train and test (JAFFE: leave one woman out, her 8 "
-            "versions of each photo included). Same folds and seeds for the scratch and FER+ rows.",
+            "versions of each photo included). Same folds and seeds for the scratch and pretrained rows"
+            + ("." if scratch_recipes(args) else " (no rows from scratch here: --recipes '')."),
             "",
             "| dataset | recipe | start | mean accuracy % ± std | worst fold % | per class % | wall time |",
             "|---|---|---|---:|---:|---|---:|",
