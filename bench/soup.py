@@ -6,8 +6,8 @@ The checkpoints must share the architecture, the classes (in order) and the prep
 one run (the bundled model's stages from stage-1 models of different lengths, say), whose weights lie in one
 basin, so their mean is a model of its own and not noise. Every float tensor (batch-norm statistics too) is
 averaged; integer counters are taken from the first. The soup's info keeps what they share, with `soup` listing the
-ingredients with how each was trained (recipe, epochs, stages, command); the datasets it was trained on are theirs, so bench/cross_source.py knows
-what it saw. Score it like any checkpoint (bench/cross_source.py --model soup=SOUP.safetensors).
+ingredients with how each was trained (recipe, epochs, stages, command); the datasets it was trained on are all
+of theirs (seen_by_all), so bench/cross_source.py knows what it saw. Score it like any checkpoint (bench/cross_source.py --model soup=SOUP.safetensors).
 """
 
 from __future__ import annotations
@@ -26,11 +26,38 @@ from mffcnn.errors import MffcnnError
 SHARED = ("dataset", "trained_on", "pretrained_on", "class_counts", "n_images", "licence", "crop_calibration")
 
 
+def same_crop(a: Checkpoint, b: Checkpoint) -> bool:
+    """Whether two checkpoints cut and normalise faces alike. An eye-aligned crop has no use for the box margin
+    (Preprocessing.crop_at), which each training run sets from its own datasets: it may differ."""
+    pa, pb = a.preprocessing, b.preprocessing
+    return pa == pb or (pa.align == pb.align == "eyes" and pa.replace(margin=pb.margin) == pb)
+
+
+def seen_by_all(infos: list[dict]) -> dict:
+    """The training data of the soup, when its ingredients saw different data (a fine-tuning with the lab sets and
+    one without): every dataset any of them was trained on, so a benchmark never scores the soup on a source one
+    ingredient learnt from as if it were held out. {} when they all saw the same (the first's fields stand)."""
+    parts = [part for info in infos for part in info.get("trained_on") or []]
+    if all(info.get("trained_on") == infos[0].get("trained_on") for info in infos):
+        return {}
+    union = list({part["spec"]: part for part in parts}.values())  # each dataset spec once, in order
+    counts: dict[str, int] = {}
+    for part in union:
+        for c, n in part.get("class_counts", {}).items():
+            counts[c] = counts.get(c, 0) + n
+    return {
+        "trained_on": union,
+        "dataset": "+".join(dict.fromkeys(part["dataset"] for part in union)),
+        "n_images": sum(part.get("images", 0) for part in union),
+        "class_counts": counts,
+    }
+
+
 def soup(paths: list[Path]) -> Checkpoint:
     ckpts = [load_checkpoint(p) for p in paths]
     first = ckpts[0]
     for p, c in zip(paths[1:], ckpts[1:]):
-        if c.config != first.config or c.class_names != first.class_names or c.preprocessing != first.preprocessing:
+        if c.config != first.config or c.class_names != first.class_names or not same_crop(c, first):
             sys.exit(f"bench/soup.py: {p} differs from {paths[0]} in architecture, classes or preprocessing")
     states = [c.model.state_dict() for c in ckpts]
     mean = {
@@ -40,7 +67,7 @@ def soup(paths: list[Path]) -> Checkpoint:
     first.model.load_state_dict(mean)
     # What the ingredients share (what they saw and its licences) stays on top; how each was trained (its
     # recipe, epochs, stages, scores, command) goes with it under `soup`.
-    info = {k: first.info[k] for k in SHARED if k in first.info}
+    info = {k: first.info[k] for k in SHARED if k in first.info} | seen_by_all([c.info for c in ckpts])
     info["soup"] = [
         {"path": str(p), **{k: v for k, v in c.info.items() if k not in SHARED}} for p, c in zip(paths, ckpts)
     ]

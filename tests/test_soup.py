@@ -14,14 +14,14 @@ from mffcnn.model import MFFCNN, MFFCNNConfig
 SOUP = Path(__file__).resolve().parent.parent / "bench" / "soup.py"
 
 
-def checkpoint(path, seed, classes=UNTRAINED_CLASSES, **info):
+def checkpoint(path, seed, classes=UNTRAINED_CLASSES, preprocessing=Preprocessing(), **info):
     torch.manual_seed(seed)
     model = MFFCNN(MFFCNNConfig(num_classes=len(classes)))
     for m in model.modules():  # batch-norm statistics that differ between the two, as trained ones do
         if isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d):
             m.running_mean.uniform_(-1, 1)
             m.num_batches_tracked.fill_(seed + 5)
-    return save_checkpoint(path, Checkpoint(model, classes, Preprocessing(), {"dataset": "test", **info}))
+    return save_checkpoint(path, Checkpoint(model, classes, preprocessing, {"dataset": "test", **info}))
 
 
 def soup(*args):
@@ -45,6 +45,19 @@ def test_the_soup_is_the_mean_of_the_weights(tmp_path):
     assert [x["epochs"] for x in s.info["soup"]] == [3, 30] and [x["command"] for x in s.info["soup"]] == ["one", "two"]
 
 
+def test_a_soup_was_trained_on_every_dataset_of_its_ingredients(tmp_path):
+    part = lambda name, n: {"spec": f"{name}:/data/{name}", "dataset": name, "images": n, "class_counts": {"x": n}}
+    labs = [part("ferplus", 10), part("jaffe", 2)]
+    a = checkpoint(tmp_path / "a.safetensors", 0, trained_on=[labs[0]])  # without the lab, first
+    b = checkpoint(tmp_path / "b.safetensors", 1, trained_on=labs)
+    assert soup(a, b, "--out", tmp_path / "s.safetensors").returncode == 0
+    info = load_checkpoint(tmp_path / "s.safetensors").info
+    assert [p["dataset"] for p in info["trained_on"]] == ["ferplus", "jaffe"]
+    assert info["dataset"] == "ferplus+jaffe" and info["n_images"] == 12 and info["class_counts"] == {"x": 12}
+    assert soup(b, b, "--out", tmp_path / "t.safetensors").returncode == 0  # the same data: the first's fields
+    assert load_checkpoint(tmp_path / "t.safetensors").info["trained_on"] == labs
+
+
 def test_a_soup_of_unlike_checkpoints_or_over_a_file_is_refused(tmp_path):
     a = checkpoint(tmp_path / "a.safetensors", 0)
     other = checkpoint(tmp_path / "o.safetensors", 1, classes=["x", "y"])
@@ -54,6 +67,14 @@ def test_a_soup_of_unlike_checkpoints_or_over_a_file_is_refused(tmp_path):
     r = soup(a, a, "--out", a)
     assert r.returncode != 0 and "not overwritten" in r.stderr and a.read_bytes() == before
     assert soup(a, "--out", tmp_path / "t.safetensors").returncode != 0  # one checkpoint is no soup
+    # the box margin differs: unlike for box crops, alike for eye-aligned ones (which do not use it)
+    box = [checkpoint(tmp_path / f"b{m}.safetensors", 0, preprocessing=Preprocessing(margin=m)) for m in (0, 0.1)]
+    assert soup(*box, "--out", tmp_path / "u.safetensors").returncode != 0
+    eyes = [
+        checkpoint(tmp_path / f"e{m}.safetensors", 0, preprocessing=Preprocessing(align="eyes", margin=m))
+        for m in (0, 0.1)
+    ]
+    assert soup(*eyes, "--out", tmp_path / "v.safetensors").returncode == 0
 
 
 def test_a_missing_checkpoint_is_one_line(tmp_path):
