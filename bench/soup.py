@@ -7,7 +7,8 @@ one run (the bundled model's stages from stage-1 models of different lengths, sa
 basin, so their mean is a model of its own and not noise. Every float tensor (batch-norm statistics too) is
 averaged; integer counters are taken from the first. The soup's info keeps what they share, with `soup` listing the
 ingredients with how each was trained (recipe, epochs, stages, command); the datasets it was trained on are all
-of theirs (seen_by_all), so bench/cross_source.py knows what it saw. Score it like any checkpoint (bench/cross_source.py --model soup=SOUP.safetensors).
+of theirs (seen_by_all), so bench/cross_source.py knows what it saw. Score it like any checkpoint
+(bench/cross_source.py --model soup=SOUP.safetensors).
 """
 
 from __future__ import annotations

@@ -66,13 +66,15 @@ def test_predict_answers_with_the_schema_of_mffcnn_predict(client, model, sample
     assert result["faces"][0]["probabilities"] == pytest.approx(want["results"][0]["faces"][0]["probabilities"])
     assert body["model"]["path"] == "default.safetensors"  # not the server's own file paths
     assert body["model"]["flip"] is want["model"]["flip"] is True  # both average each face with its mirror
+    assert client.get("/model").json()["flip"] is True
 
 
 def test_no_flip_serves_one_network_run_per_face(model, sample):
     with TestClient(create_app(model, limits=SMALL, threads=1, flip=False)) as c:
         body = c.post("/predict", files={"files": ("astronaut.png", sample, "image/png")}).json()
+        card = c.get("/model").json()
     want = lib.predict(SAMPLE, model=model, flip=False).to_dict()
-    assert body["model"]["flip"] is False
+    assert body["model"]["flip"] is False and card["flip"] is False
     got, plain = body["results"][0]["faces"][0], want["results"][0]["faces"][0]
     assert got["probabilities"] == pytest.approx(plain["probabilities"])
 

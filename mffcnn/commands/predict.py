@@ -55,8 +55,8 @@ def register(sub) -> None:
     p.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,
-        help="average each face's probabilities with its mirror image's: about 1 point more mean per-class "
-        "accuracy, twice the network's time (default: on; --no-flip: one run per face)",
+        help="average each face's probabilities with its mirror image's: more mean per-class accuracy, twice "
+        "the network's time (default: on; --no-flip: one network run per face)",
     )
     p.add_argument("--video-stride", type=values.COUNT, default=1, metavar="N", help="classify every N-th video frame")
     p.add_argument(

@@ -39,10 +39,11 @@ class InferenceModel(nn.Module):
 
 
 # predict's and serve's default: each face is classified with its mirror image too (Backend.probabilities'
-# flip). On the bundled model it adds 1.1–1.3 points of mean per-class accuracy on every held-out source of
-# bench/cross_source.py (the `+ flip TTA` rows), and it costs one more network run per face: about 0.7 ms, against
-# a photo's 20–30 ms of face detection. A general correction (faces are nearly symmetric; the training jitter
-# flips them), not one tuned to any set. --no-flip turns it off where the network's time is what counts.
+# flip). On the bundled model it raises the mean per-class accuracy of every held-out source of
+# bench/cross_source.py (the `+ flip TTA` rows; it helped most of the suite's models on each), and it costs one
+# more network run per face, a small part of a photo's time (the face detector's is most of it). A general
+# correction (faces are nearly symmetric; the training jitter flips them), not one tuned to any set. --no-flip
+# turns it off where the network's time is what counts (face crops with --no-detect).
 FLIP = True
 
 

@@ -284,8 +284,8 @@ def predict(
     detect=False: each image is already a face crop. detector: the face detector's settings (DetectorSettings:
     Haar, BlazeFaceSettings: BlazeFace; None: BlazeFace with the checkpoint's settings, faces.choose_detector).
     flip: average each face's probabilities with its mirror image's (on by default, backends.FLIP; twice the
-    network's time; recorded in the output's model description). video_stride: classify every n-th video frame. video_rescan: in videos
-    and webcams, search a frame in full at least every n-th classified frame, and in between only near the faces
+    network's time; recorded in the output's model description). video_stride: classify every n-th video
+    frame. video_rescan: in videos and webcams, search a frame in full at least every n-th classified frame, and in between only near the faces
     of the frame before and for large faces (faces.VideoFaces; 1: every frame in full). max_frames: stop each
     video or webcam after that many classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write
     annotated images and videos there. on_frame: called with each finished result, in order (live webcam output). max_pixels: an image

@@ -150,6 +150,7 @@ class Service:
             "scores": info.get("scores"),
             "quantization": info.get("quantization"),
             "preprocessing": self.model.preprocessing.to_dict(),
+            "flip": self.flip,
         }
 
 
