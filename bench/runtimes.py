@@ -4,7 +4,8 @@
 
 The model is exported to ONNX once (mffcnn export's graph, dynamic batch) and every runtime runs that file on the
 same random 60×60 faces, at batch 1 (one face), 2 (one face and its mirror image: predict's default, flip) and
-100. ONNX Runtime as predict loads it (idle threads sleep: `session.intra_op.allow_spinning` 0) and with spinning
+100; and the int8 file of `mffcnn export --int8 --int8-layers linear` (its fully connected layers in int8,
+calibrated on synthetic faces: bench/int8.py measures its accuracy) the same ways. ONNX Runtime as predict loads it (idle threads sleep: `session.intra_op.allow_spinning` 0) and with spinning
 threads, at 1 thread and at all cores; OpenVINO (`pip install openvino`; skipped with a line when it is not
 installed) with its latency hint at the same thread counts, its graph reshaped to each batch. Then ONNX
 Runtime's own profile of one face at 1 thread: the share of each operator type in the kernels' time (the
@@ -60,20 +61,34 @@ def ort_session(path: Path, threads: int, spinning: bool, profile: bool = False)
     return ort.InferenceSession(str(path), o, providers=["CPUExecutionProvider"])
 
 
-def ort_rows(path: Path, faces: np.ndarray, repeats: int) -> tuple[list[dict], dict]:
+def ort_rows(path: Path, faces: np.ndarray, repeats: int, runtime: str = "ONNX Runtime") -> tuple[list[dict], dict]:
     rows, outputs = [], {}
     for threads in sorted({1, CORES}):
         for spinning in (False, True):
             s = ort_session(path, threads, spinning)
             name = s.get_inputs()[0].name
             run = lambda x, s=s, name=name: s.run(None, {name: x})[0]  # noqa: E731
-            outputs.setdefault("onnxruntime", run(faces))
+            outputs.setdefault(runtime, run(faces))
             how = "idle threads sleep (predict's)" if not spinning else "threads spin"
             rows.append(
-                {"runtime": "ONNX Runtime", "threads": threads, "how": how}
+                {"runtime": runtime, "threads": threads, "how": how}
                 | {b: median_ms(run, faces[:b], repeats) for b in BATCHES}
             )
     return rows, outputs
+
+
+def int8_file(checkpoint: Path, folder: Path) -> Path:
+    """`mffcnn export --int8 --int8-layers linear` of the checkpoint (the fully connected layers in int8),
+    calibrated on 120 synthetic faces: its speed is the point here, bench/int8.py measures its accuracy."""
+    import cv2  # noqa: PLC0415
+
+    from mffcnn.data.datasets import synthetic  # noqa: PLC0415
+
+    crops = folder / "calibration"
+    crops.mkdir()
+    for i, (face, label, _, _) in enumerate(synthetic.generate(subjects=20, per_class=1, seed=3, size=60)):
+        cv2.imwrite(str(crops / f"{label}_{i}.png"), face)
+    return Path(export(checkpoint, out=folder / "model.int8.onnx", images=[crops], detect=False, int8="linear").path)
 
 
 def openvino_rows(path: Path, faces: np.ndarray, repeats: int) -> tuple[list[dict], dict, str | None]:
@@ -130,6 +145,8 @@ def main() -> None:
     faces = np.random.default_rng(0).uniform(0, 255, (100, 1, 60, 60)).astype(np.float32)
 
     rows, outputs = ort_rows(onnx_path, faces, args.repeats)
+    int8_rows, _ = ort_rows(int8_file(checkpoint, onnx_path.parent), faces, args.repeats, "ONNX Runtime, int8 linear")
+    rows += int8_rows
     ov_rows, ov_outputs, ov_missing = openvino_rows(onnx_path, faces, args.repeats)
     rows += ov_rows
     outputs |= ov_outputs
@@ -152,7 +169,7 @@ def main() -> None:
     if ov_missing:
         lines += ["", ov_missing]
     if "openvino" in outputs:
-        diff = float(np.abs(outputs["openvino"] - outputs["onnxruntime"]).max())
+        diff = float(np.abs(outputs["openvino"] - outputs["ONNX Runtime"]).max())
         lines += ["", f"OpenVINO against ONNX Runtime on the 100 faces: max |Δp| = {diff:.1e}."]
     best = min(rows, key=lambda r: r[1])
     lines += [
