@@ -19,15 +19,14 @@ import argparse
 import collections
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from markdown import write_section  # noqa: E402
+from speed import timed  # noqa: E402
 
 from mffcnn.export import export  # noqa: E402
 from mffcnn.predict import resolve_model_path  # noqa: E402
@@ -37,17 +36,8 @@ BATCHES = (1, 2, 100)
 
 
 def median_ms(run, x: np.ndarray, repeats: int) -> float:
-    """Median wall ms of one call over `repeats` rounds (each round enough calls for about 20 faces' worth)."""
-    inner = max(1, 40 // len(x))
-    for _ in range(10):
-        run(x)
-    walls = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(inner):
-            run(x)
-        walls.append((time.perf_counter() - t) / inner)
-    return 1e3 * statistics.median(walls)
+    """Median wall ms of one call of `run(x)` (bench/speed.py's timed: each round enough calls for about 40 faces)."""
+    return 1e3 * timed(lambda: run(x), repeats=repeats, inner=max(1, 40 // len(x)))[0]
 
 
 def ort_session(path: Path, threads: int, spinning: bool, profile: bool = False):

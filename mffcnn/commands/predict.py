@@ -52,12 +52,7 @@ def register(sub) -> None:
         "the model's 0.125 with haar; e.g. 0.03 for group photos, slower)",
     )
     add_detector_arg(p)
-    p.add_argument(
-        "--flip",
-        action=argparse.BooleanOptionalAction,
-        help="average each face's probabilities with its mirror image's: more mean per-class accuracy, twice "
-        "the network's time (default: on; --no-flip: one network run per face)",
-    )
+    add_flip_arg(p)
     p.add_argument("--video-stride", type=values.COUNT, default=1, metavar="N", help="classify every N-th video frame")
     p.add_argument(
         "--video-rescan",
@@ -91,6 +86,23 @@ def add_detector_arg(p) -> None:
     )
 
 
+def add_flip_arg(p) -> None:
+    """--flip/--no-flip of predict and serve; flip_of(args) reads it (backends.FLIP by default)."""
+    p.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="average each face's probabilities with its mirror image's: more mean per-class accuracy, twice "
+        "the network's time (default: on; --no-flip: one network run per face)",
+    )
+
+
+def flip_of(args) -> bool:
+    """--flip/--no-flip as given, else the default (imported only here: backends loads torch)."""
+    from mffcnn.predict.backends import FLIP
+
+    return FLIP if args.flip is None else args.flip
+
+
 def add_tracking(p) -> None:
     """--no-track and --smooth (predict/tracking.py, predict/smoothing.py): videos and webcams only."""
     p.add_argument(
@@ -115,7 +127,6 @@ def add_max_megapixels(p, what: str) -> None:
 
 def run(args) -> int:
     from mffcnn import predict as lib
-    from mffcnn.predict.backends import FLIP
     from mffcnn.predict.faces import RESCAN_FRAMES
     from mffcnn.runs import new_run_dir
 
@@ -163,7 +174,7 @@ def run(args) -> int:
             batch_size=args.batch_size,
             detect=not args.no_detect,
             detector=detector,
-            flip=FLIP if args.flip is None else args.flip,
+            flip=flip_of(args),
             video_stride=args.video_stride,
             video_rescan=args.video_rescan or RESCAN_FRAMES,
             max_frames=args.max_frames,

@@ -6,8 +6,6 @@ http://HOST:PORT: POST /predict with images, the page at /, OpenAPI docs at /doc
 
 from __future__ import annotations
 
-import argparse
-
 from mffcnn.commands import values
 from mffcnn.errors import MffcnnError
 
@@ -16,7 +14,7 @@ DEFAULT_PORT = 8000
 
 
 def register(sub) -> None:
-    from mffcnn.commands.predict import add_detector_arg, add_max_megapixels
+    from mffcnn.commands.predict import add_detector_arg, add_flip_arg, add_max_megapixels
     from mffcnn.serve.limits import BODY_SECONDS, MAX_BODY_BYTES, MAX_CONCURRENT, MAX_FILES, MB
 
     p = sub.add_parser(
@@ -41,12 +39,7 @@ def register(sub) -> None:
     )
     add_max_megapixels(p, "most pixels the images of one request may decode to, read from their headers; more: 413")
     add_detector_arg(p)
-    p.add_argument(
-        "--flip",
-        action=argparse.BooleanOptionalAction,
-        help="average each face's probabilities with its mirror image's, as predict does (default: on; "
-        "--no-flip: one network run per face)",
-    )
+    add_flip_arg(p)
     p.add_argument(
         "--max-files",
         type=values.COUNT,
@@ -72,6 +65,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from mffcnn.commands.predict import flip_of
     from mffcnn.data.images import MEGA
     from mffcnn.serve import Limits, create_app
     from mffcnn.serve.connection import run_server
@@ -86,10 +80,7 @@ def run(args) -> int:
         max_concurrent=args.max_concurrent,
         body_seconds=args.body_timeout,
     )
-    from mffcnn.predict.backends import FLIP
-
-    flip = FLIP if args.flip is None else args.flip
-    app = create_app(args.model, limits=limits, threads=args.threads, detector=args.detector, flip=flip)
+    app = create_app(args.model, limits=limits, threads=args.threads, detector=args.detector, flip=flip_of(args))
     print(f"mffcnn serve: http://{args.host}:{args.port}/ (the page), /docs (the API); Ctrl-C stops", flush=True)
     try:
         run_server(app, host=args.host, port=args.port)

@@ -285,11 +285,12 @@ def predict(
     Haar, BlazeFaceSettings: BlazeFace; None: BlazeFace with the checkpoint's settings, faces.choose_detector).
     flip: average each face's probabilities with its mirror image's (on by default, backends.FLIP; twice the
     network's time; recorded in the output's model description). video_stride: classify every n-th video
-    frame. video_rescan: in videos and webcams, search a frame in full at least every n-th classified frame, and in between only near the faces
-    of the frame before and for large faces (faces.VideoFaces; 1: every frame in full). max_frames: stop each
-    video or webcam after that many classified frames (a webcam otherwise runs until Ctrl-C). save_dir: write
-    annotated images and videos there. on_frame: called with each finished result, in order (live webcam output). max_pixels: an image
-    file with more pixels (read from its header, before decoding) is an unreadable file (None: no limit).
+    frame. video_rescan: in videos and webcams, search a frame in full at least every n-th classified frame,
+    and in between only near the faces of the frame before and for large faces (faces.VideoFaces; 1: every
+    frame in full). max_frames: stop each video or webcam after that many classified frames (a webcam
+    otherwise runs until Ctrl-C). save_dir: write annotated images and videos there. on_frame: called with
+    each finished result, in order (live webcam output). max_pixels: an image file with more pixels (read
+    from its header, before decoding) is an unreadable file (None: no limit).
     track: give each face of a video or webcam its person's track id. smoothing: τ in seconds of each track's
     smoothed probabilities (0: none). With save_dir, each track's timeline is plotted there too (timeline.py).
     """
