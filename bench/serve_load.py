@@ -40,10 +40,11 @@ TIMEOUT = 60.0
 def make_photos(folder: Path, n: int = PHOTOS) -> list[Path]:
     """n 640×480 JPEGs, each with the astronaut's face (and nothing the detector takes for another) at a
     different place and size: the portrait scaled to 480–720 px and framed at random; a framing where the
-    bundled model's detector does not find exactly one face is drawn again."""
+    bundled model's detector does not find exactly one face in the JPEG is drawn again."""
     import cv2
     import numpy as np
 
+    from mffcnn.data.images import decode_image, to_grey_uint8
     from mffcnn.predict import find_faces, load_model
 
     portrait = cv2.imread(str(SAMPLE))
@@ -57,10 +58,12 @@ def make_photos(folder: Path, n: int = PHOTOS) -> list[Path]:
         canvas[:side, :side] = scaled  # room on the right and below for frames that cut the portrait
         x, y = int(rng.integers(0, side // 3)), int(rng.integers(0, side // 4))
         frame = np.ascontiguousarray(canvas[y : y + FRAME[0], x : x + FRAME[1]])
-        if len(find_faces(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), preprocessing)[0]) != 1:
+        # checked as served: JPEG's losses can make or unmake a detection near the score threshold
+        jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
+        if len(find_faces(to_grey_uint8(decode_image(jpeg.tobytes())), preprocessing)[0]) != 1:
             continue
         paths.append(folder / f"photo_{len(paths):02d}.jpg")
-        cv2.imwrite(str(paths[-1]), frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        paths[-1].write_bytes(jpeg.tobytes())
     return paths
 
 
