@@ -1,11 +1,14 @@
 """Faces found by the Haar cascade and by BlazeFace, and the time per frame of each (issue "Find every face").
 
     python bench/face_detectors.py --jaffe ../shared/data/jaffe --affectnet ../shared/data/affectnet/valid \\
-        [--model PATH] [--repeats 15] [--out BENCHMARKS.md]
+        [--ferplus ../shared/data/ferplus/FER2013Valid] [--sfew ../shared/data/sfew2/Val] [--repeats 15] \\
+        [--out BENCHMARKS.md]
 
-Rows: JAFFE's 213 photos; AffectNet's validation faces (96×96 grey crops with hair and background), looked at
-as photos (detect) and as loose crops (the prepare path of `align="eyes"` with detection off: a border added,
-one face or the fallback); the sample photo; and the synthetic scenes of bench/face_scenes.py (the sample
+Rows: JAFFE's 213 photos; AffectNet's validation faces (96×96 grey crops with hair and background), and with
+--ferplus and --sfew FER+ Valid's 48×48 web crops and SFEW 2.0 Val's film crops (blank files left out), looked
+at as photos (detect, as predict looks at a folder of crops; BlazeFace's count without its close-up look
+beside it) and as loose crops (the prepare path of `align="eyes"` with detection off: a border added, one face
+or the fallback); the sample photo; and the synthetic scenes of bench/face_scenes.py (the sample
 face pasted on generated canvases: wide canvases and HD frames, faces at 10 % of the shorter side, turned in
 plane, at the border, eight at once). A synthetic face counts as found when a detection lies on it
 (face_scenes.matched); "more" counts detections beyond the true faces (false alarms). Haar runs with predict's
@@ -25,6 +28,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -35,14 +39,18 @@ import numpy as np  # noqa: E402
 from markdown import write_section  # noqa: E402
 
 from mffcnn.data import align  # noqa: E402
-from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface  # noqa: E402
-from mffcnn.data.detectors import HAAR_BOX_FROM_BLAZEFACE, Face, detect  # noqa: E402
+from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface, detect_bordered  # noqa: E402
+from mffcnn.data.detectors import HAAR_BOX_FROM_BLAZEFACE, LOOSE_SCORE, Face, detect  # noqa: E402
 from mffcnn.data.face import PREDICT_DETECTOR, DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.images import IMAGE_SUFFIXES, read_grey  # noqa: E402
 from mffcnn.data.preprocess import Preprocessing, align_faces  # noqa: E402
 
 HAAR, BLAZE = PREDICT_DETECTOR, BlazeFaceSettings()
 LOOSE = Preprocessing(detect_face=False, face_detector="blazeface", align="eyes")
+
+
+def images_under(folder: str) -> list[Path]:
+    return [p for p in sorted(Path(folder).rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
 def timed_detect(images: list[np.ndarray], settings) -> tuple[list[list[Face]], float]:
@@ -67,27 +75,36 @@ def repeat_ms(fn, repeats: int) -> float:
     return 1e3 * float(np.median(times))
 
 
-def dataset_rows(jaffe: list[np.ndarray], affectnet: list[np.ndarray]) -> tuple[list[str], dict]:
-    rows, facts = [], {}
-    for name, images in (("JAFFE photos", jaffe), ("AffectNet valid, as photos", affectnet)):
+def dataset_rows(photos: list[tuple[str, list[np.ndarray]]], loose: list[tuple[str, list[np.ndarray]]]) -> list[str]:
+    """Rows of the datasets' table: each set of photos by both detectors (BlazeFace's count without its
+    close-up look beside it), and each set of face crops as prepare cuts loose crops (found at the score bar,
+    found with the second look at LOOSE_SCORE, the rest cut whole with the fallback geometry)."""
+    rows = []
+    plain = replace(BLAZE, close_up=False)
+    for name, images in photos:
         cells = [f"| {name} | {len(images):,} |"]
         for settings in (HAAR, BLAZE):
             found, ms = timed_detect(images, settings)
             n = sum(bool(f) for f in found)
             more = sum(max(0, len(f) - 1) for f in found)  # every image holds one face
-            facts[(name, type(settings).__name__)] = n
-            cells.append(f" {n:,} ({100 * n / len(images):.1f} %) | {more:,} | {ms:.2f} |")
+            extra = ""
+            if settings is BLAZE:
+                without = sum(bool(detect(g, plain)) for g in images)
+                extra = f"; {without:,} without the close-up look"
+            cells.append(f" {n:,} ({100 * n / len(images):.1f} %){extra} | {more:,} | {ms:.2f} |")
         rows.append("".join(cells))
-    t = time.perf_counter()
-    loose = [align_faces(g, LOOSE)[0].found for g in affectnet]
-    ms = 1e3 * (time.perf_counter() - t) / len(affectnet)
-    n = sum(loose)
-    facts["affectnet_loose"] = (n, len(affectnet))
-    rows.append(
-        f"| AffectNet valid, as loose crops (prepare, `align=eyes`) | {len(affectnet):,} | | | | {n:,} "
-        f"({100 * n / len(affectnet):.1f} %); fallback geometry for {len(affectnet) - n:,} | | {ms:.2f} (with the crop) |"
-    )
-    return rows, facts
+    for name, images in loose:
+        t = time.perf_counter()
+        aligned = [align_faces(g, LOOSE)[0].found for g in images]
+        ms = 1e3 * (time.perf_counter() - t) / len(images)
+        at_bar = sum(bool(detect_bordered(g, BLAZE)) for g in images)
+        n = sum(aligned)
+        rows.append(
+            f"| {name}, as loose crops (prepare, `align=eyes`) | {len(images):,} | | | | {n:,} "
+            f"({100 * n / len(images):.1f} %): {at_bar:,} at score ≥ {BLAZE.score}, {n - at_bar:,} more at ≥ "
+            f"{LOOSE_SCORE}; fallback geometry for {len(images) - n:,} | | {ms:.2f} (with the crop) |"
+        )
+    return rows
 
 
 def scene_rows(scenes: list[face_scenes.Scene], repeats: int) -> list[str]:
@@ -247,17 +264,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jaffe", required=True, help="the JAFFE folder")
     ap.add_argument("--affectnet", required=True, help="AffectNet's valid folder (class sub-folders of 96×96 images)")
+    ap.add_argument("--ferplus", help="FER+'s FER2013Valid folder (48×48 web crops)")
+    ap.add_argument("--sfew", help="SFEW 2.0's Val folder (class sub-folders of film crops)")
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     start = time.perf_counter()
     jaffe = [read_grey(p) for p in sorted(Path(args.jaffe).glob("*.tiff"))]
-    affectnet = [read_grey(p) for p in sorted(Path(args.affectnet).rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
+    affectnet = [read_grey(p) for p in images_under(args.affectnet)]
     if not jaffe or not affectnet:
         sys.exit(f"bench/face_detectors.py: no images in {args.jaffe if not jaffe else args.affectnet}")
+    photos = [("JAFFE photos", jaffe), ("AffectNet valid, as photos", affectnet)]
+    loose = [("AffectNet valid", affectnet)]
+    for name, folder in (("FER+ Valid (48×48 web crops)", args.ferplus), ("SFEW 2.0 Val (film crops)", args.sfew)):
+        if folder:
+            crops = [g for g in map(read_grey, images_under(folder)) if g.std() >= 1]  # blank files hold no face
+            photos.append((f"{name}, as photos", crops))
+            loose.append((name, crops))
     sample = face_scenes.sample_face()[0]
-    data_rows, facts = dataset_rows(jaffe, affectnet)
+    data_rows = dataset_rows(photos, loose)
     scenes = [face_scenes.Scene("the sample photo (512×512)", sample, [face_scenes.sample_face()[1]])]
     scenes += face_scenes.scenes()
     small_640, hits_640 = smallest_found(640, 480, range(30, 62, 2))

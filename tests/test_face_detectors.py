@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import face_scenes  # noqa: E402
 
 from mffcnn.data import align  # noqa: E402
-from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface  # noqa: E402
-from mffcnn.data.detectors import Face, detect, detect_loose  # noqa: E402
+from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface, detect_bordered  # noqa: E402
+from mffcnn.data.detectors import LOOSE_SCORE, Face, detect, detect_loose  # noqa: E402
 from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, crop_box  # noqa: E402
 from mffcnn.data.preprocess import ALIGNED, Preprocessing, align_faces, for_predict  # noqa: E402
 from mffcnn.predict.faces import choose_detector, find_faces  # noqa: E402
@@ -135,6 +135,35 @@ def test_loose_crops_are_aligned_inside_or_fall_back_counted():
     assert not f.found and f.face is None
     np.testing.assert_allclose(f.crop.astype(float), cv2.resize(flat, (60, 60)).astype(float), atol=40)
     assert loose.find_face(flat) == (None, False)  # prepare counts it as a whole-image crop
+
+
+def tight_crop(inside: int, side: int) -> np.ndarray:
+    """The sample face cut `inside` px within its Viola-Jones box, resized to side×side: a face that fills its
+    image, as a close-up or a folder of web crops gives predict."""
+    grey, box = face_scenes.sample_face()
+    return cv2.resize(
+        grey[box.y + inside : box.y + box.h - inside, box.x + inside : box.x + box.w - inside], (side, side)
+    )
+
+
+@pytest.mark.parametrize("side", [48, 96])
+def test_a_face_that_fills_the_image_is_found_by_the_close_up_look(side):
+    crop = tight_crop(5, side)  # scores: 0.46–0.47 in the pyramid, 0.65 with the border
+    assert detect_blazeface(crop, BlazeFaceSettings(close_up=False)) == []
+    [face] = detect(crop, BLAZE)  # predict's path: found, one face, in the crop's own pixels
+    assert face.landmarks.shape == (6, 2) and (face.landmarks[:2] > 0).all() and (face.landmarks[:2] < side).all()
+    flat = face_scenes.background(side, side, seed=5)
+    assert detect(flat, BLAZE) == []  # the close-up look adds no face where there is none
+
+
+def test_a_loose_crop_takes_its_best_face_under_the_score_bar_rather_than_the_whole_crop():
+    crop = tight_crop(15, 96)  # scores about 0.4 with the border: under 0.6, over LOOSE_SCORE
+    assert detect_bordered(crop, BLAZE) == []
+    [face] = detect_loose(crop, BLAZE)
+    assert LOOSE_SCORE <= face.score < BLAZE.score
+    loose = Preprocessing(detect_face=False, face_detector="blazeface", align="eyes")
+    assert align_faces(crop, loose)[0].found
+    assert detect(crop, BLAZE) == []  # a photo is not known to hold a face: predict keeps the bar
 
 
 def test_old_checkpoints_keep_haar_box_crops():
