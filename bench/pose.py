@@ -34,7 +34,7 @@ from mffcnn.checkpoint import load_checkpoint  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
 from mffcnn.data.preprocess import Preprocessing  # noqa: E402
 
-# Bins of `turn` (upper bounds): frontal, somewhat turned, turned (about 30° and more), far turned.
+# Bins of `turn` (upper bounds). By the estimate turn ≈ 0.5 · tan(yaw): under about 11°, 11–27°, 27–42°, 42° and up.
 BINS = ((0.1, "frontal (< 0.1)"), (0.25, "0.1–0.25"), (0.45, "0.25–0.45"), (np.inf, "≥ 0.45"))
 NOT_FOUND = "no face found in the crop"
 LOOSE = Preprocessing(detect_face=False, face_detector="blazeface", align="eyes")
@@ -80,15 +80,18 @@ def main() -> None:
 
     order = [name for _, name in BINS] + [NOT_FOUND]
     header = "| model | source | flip | " + " | ".join(order) + " |"
-    rows, counts = [header, "|---|---|---|" + "---:|" * len(order)], {}
+    rows, counts, bins_of = [header, "|---|---|---|" + "---:|" * len(order)], {}, {}
     for label, path in models:
         ckpt = load_checkpoint(path)
         for source, fs in load_sources(roots, names, crop_options(ckpt.preprocessing, None)).items():
             if source in seen(ckpt.info):
                 print(f"{label} was trained on {source}: left out", file=sys.stderr)
                 continue
-            bins = np.array(turn_bins(fs.paths)) if source not in counts else counts[source][0]
-            counts[source] = (bins, {b: int((bins == b).sum()) for b in order})
+            key = tuple(fs.paths)  # models that cut faces differently may keep different faces
+            if key not in bins_of:
+                bins_of[key] = np.array(turn_bins(fs.paths))
+            bins = bins_of[key]
+            counts.setdefault(source, {b: int((bins == b).sum()) for b in order})
             for tta in (False, True):
                 p = probabilities(ckpt, fs, tta)
                 cells = []
@@ -103,7 +106,7 @@ def main() -> None:
                     f"| `{label}` | {SOURCES[source].what} | {'yes' if tta else 'no'} | " + " | ".join(cells) + " |"
                 )
     count_rows = ["| source | " + " | ".join(order) + " |", "|---|" + "---:|" * len(order)]
-    for source, (_, n) in counts.items():
+    for source, n in counts.items():
         count_rows.append(f"| {SOURCES[source].what} | " + " | ".join(f"{n[b]:,}" for b in order) + " |")
     write_section(
         args.out,

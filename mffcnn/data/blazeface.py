@@ -17,9 +17,8 @@ keeps `MIN_FACE_INPUT_PX` pixels at the network's input find the small ones. Det
 merged by MediaPipe's weighted non-maximum suppression. A face that fills (nearly) all of the image, a close-up
 or a face crop, is larger than the whole-image window finds: with `close_up` (the default), an image where
 nothing is found is looked at once more with a border added (detect_bordered). With `retry_rotated`, when
-nothing is found in the
-upright image, the image turned by ±`RETRY_ANGLE`° is tried (for faces turned past what BlazeFace finds
-upright, about 45° in plane).
+nothing is found in the upright image, the image turned by ±`RETRY_ANGLE`° is tried (for faces turned past
+what BlazeFace finds upright, about 45° in plane).
 """
 
 from __future__ import annotations
