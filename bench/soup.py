@@ -38,9 +38,9 @@ def seen_by_all(infos: list[dict]) -> dict:
     """The training data of the soup, when its ingredients saw different data (a fine-tuning with the lab sets and
     one without): every dataset any of them was trained on, so a benchmark never scores the soup on a source one
     ingredient learnt from as if it were held out. {} when they all saw the same (the first's fields stand)."""
-    parts = [part for info in infos for part in info.get("trained_on") or []]
     if all(info.get("trained_on") == infos[0].get("trained_on") for info in infos):
         return {}
+    parts = [part for info in infos for part in info.get("trained_on") or []]
     union = list({part["spec"]: part for part in parts}.values())  # each dataset spec once, in order
     counts: dict[str, int] = {}
     for part in union:
