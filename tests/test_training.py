@@ -69,9 +69,9 @@ def test_nan_loss_stops_with_epoch_and_batch_and_keeps_last_good_state(tmp_path,
     calls = {"n": 0}
     real_jitter = loop.jitter
 
-    def poisoned(xb, draws, recipe):
+    def poisoned(xb, draws, recipe, turns=None):
         calls["n"] += 1
-        out = real_jitter(xb, draws, recipe)
+        out = real_jitter(xb, draws, recipe, turns)
         return out * float("nan") if calls["n"] == 8 else out  # batch 2 of epoch 3 (3 batches per epoch)
 
     monkeypatch.setattr(loop, "jitter", poisoned)

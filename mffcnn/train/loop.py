@@ -141,14 +141,34 @@ def jitter_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.rand(n, 5, generator=_generator(seed, epoch, 1))
 
 
-def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor:
-    """The recipe's on-the-fly jitter: a random flip and a similarity transform per face of a (B, 1, H, W)
-    batch, new every epoch; draws (B, 5) in [0, 1). (Not the paper's JAFFE augmentation, mffcnn.data.augment,
-    which makes 8 fixed copies of each photo before the folds.)"""
+def turn_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """(n,) uniform numbers per training sample and epoch: the head-turn warp's strength and side. A stream of
+    their own, so recipes without the warp draw exactly what they drew before."""
+    return torch.rand(n, generator=_generator(seed, epoch, 3))
+
+
+# How much shorter the side a face turns away from gets, per unit of the warp: at the largest turn of
+# recipe.yaw = 0.25 the far edge is 1 - 0.125 of the near edge's height. A turned head's far side is farther
+# from the camera, so it projects smaller; 0.5 is a rough figure for a face at arm's length, not a measurement.
+TURN_FORESHORTENING = 0.5
+
+
+def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe, turns: torch.Tensor | None = None) -> torch.Tensor:
+    """The recipe's on-the-fly jitter: a random flip, a similarity transform and (recipe.yaw) a head-turn warp
+    per face of a (B, 1, H, W) batch, new every epoch; draws (B, 5) in [0, 1), turns (B,) in [0, 1) from
+    turn_draws (needed only for the warp). (Not the paper's JAFFE augmentation, mffcnn.data.augment, which makes
+    8 fixed copies of each photo before the folds.)
+
+    The head-turn warp is a 2-D stand-in for a turn of the head about its vertical axis: with k drawn from
+    [-yaw, yaw], the output column at x (−1 … 1 across the crop) samples the input at x + k(1 − x²), so the
+    face's middle moves sideways by k half-widths while the crop's edges stay, the side it moves towards is
+    squeezed and the other stretched, and the squeezed side is made shorter (TURN_FORESHORTENING). It cannot
+    show what a real turn hides (the far cheek behind the nose); it only teaches the network that an off-centre,
+    unevenly wide face is still the same expression."""
     b, _, h, w = x.shape
     if recipe.flip:
         x = torch.where((draws[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
-    if recipe.rotate or recipe.scale or recipe.shift:
+    if recipe.rotate or recipe.scale or recipe.shift or recipe.yaw:
         u = draws[:, 1:] * 2 - 1  # (B, 4) in [-1, 1]
         angle = u[:, 0] * math.radians(recipe.rotate)
         zoom = 1 + u[:, 1] * recipe.scale
@@ -160,7 +180,17 @@ def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe) -> torch.Tensor
             ],
             1,
         ).to(x.dtype)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        if recipe.yaw:
+            if turns is None:
+                raise MffcnnError("the head-turn warp (recipe.yaw) needs its draws (turn_draws)")
+            k = ((turns * 2 - 1) * recipe.yaw).to(x.dtype)[:, None, None]  # (B, 1, 1)
+            identity = torch.eye(2, 3, dtype=x.dtype).expand(b, 2, 3)
+            out = F.affine_grid(identity, list(x.shape), align_corners=False)  # (B, H, W, 2): output x, y
+            ox, oy = out[..., 0], out[..., 1]
+            warped = torch.stack([ox + k * (1 - ox**2), oy * (1 + TURN_FORESHORTENING * k * ox)], -1)
+            grid = warped @ theta[:, None, :, :2].transpose(-1, -2) + theta[:, None, None, :, 2]
+        else:
+            grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     return x
 
@@ -275,6 +305,7 @@ def train_one_epoch(
     step.train()
     draws = jitter_draws(len(y), seed, epoch)
     pdraws = photometric_draws(len(y), seed, epoch) if recipe.photometric else None
+    turns = turn_draws(len(y), seed, epoch) if recipe.yaw else None
     device = next(step.parameters()).device
     loss_of = step.module if isinstance(step, nn.parallel.DistributedDataParallel) else step
 
@@ -285,7 +316,8 @@ def train_one_epoch(
     for b, batch in enumerate(epoch_batches(len(y), recipe.batch_size, seed, epoch, sample_weights)):
         mine = batch[dist.rank :: dist.world]  # this rank's share of the global batch
         xb = training_inputs(x, mine, pdraws[mine] if pdraws is not None else None, recipe)
-        xb = jitter(xb, draws[mine], recipe).to(device, memory_format=torch.channels_last)
+        xb = jitter(xb, draws[mine], recipe, turns[mine] if turns is not None else None)
+        xb = xb.to(device, memory_format=torch.channels_last)
         yb = y[mine].to(device, non_blocking=True)
         with autocast():
             loss = step(xb, yb)

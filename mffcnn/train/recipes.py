@@ -55,6 +55,10 @@ class Recipe:
     rotate: float = 0.0
     scale: float = 0.0
     shift: float = 0.0
+    # A head-turn warp (mffcnn.train.loop.jitter): the face's middle moved sideways by up to `yaw` half-widths
+    # of the crop, one side squeezed and shortened, as a head turned about its vertical axis looks; 0: none.
+    # Below 0.5, so that the warp never folds the image over.
+    yaw: float = 0.0
     dropout: float = 0.0
     # For large, imbalanced, noisily labelled data (FER+; not in the paper, whose datasets are small
     # and posed): the schedule "step" is eq. 6, "cosine" decays the rate along a half cosine to 0 at the
@@ -83,6 +87,8 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if not 0 <= self.yaw < 0.5:
+            raise ValueError("yaw must be in [0, 0.5): the head-turn warp's largest shift, in half-widths")
         if not 0 < self.lowres <= 1:
             raise ValueError("lowres must be in (0, 1]: the smallest side of the round trip, as a fraction")
 
