@@ -14,7 +14,8 @@ epoch, so a run that is stopped continues where it stopped when started again wi
 
 What varies (VARIANTS): how the faces are drawn (as they come, or every source the same share and classes
 balanced by frequency^-0.5), photometric jitter (gamma, blur, noise, low resolution: one source is grey
-48×48, the others not), a class-weighted loss. The choice between variants is made on the worst source's mean
+48×48, the others not), a class-weighted loss, a head-turn warp (none of the training sets has many turned
+faces). The choice between variants is made on the worst source's mean
 per-class accuracy, never on one set's accuracy. With --report-only the section is written from the saved
 curves as they are, training nothing.
 """
@@ -44,6 +45,12 @@ from mffcnn.train.recipes import get_recipe  # noqa: E402
 PHOTO = dict(gamma=0.5, blur=1.2, noise=6.0, lowres=0.5)
 VARIANTS = {  # name → (changes to the default recipe `augmented`, source-balanced sampling, what it tests)
     "plain": ({}, False, "the default recipe on the union as it comes (FER+ is 65 % of it)"),
+    "plain-yaw": (
+        dict(yaw=0.3),
+        False,
+        "as plain, and the head-turn warp (the face's middle moved up to 0.3 half-widths sideways, one side "
+        "squeezed and shortened)",
+    ),
     "balanced": (
         dict(sampling_power=0.5),
         True,

@@ -41,15 +41,23 @@ def test_the_warp_moves_the_middle_of_the_face_towards_the_drawn_side_by_yaw_hal
     assert torch.allclose(same, face, atol=1e-6)
 
 
-def test_the_side_the_middle_moves_away_from_is_shorter_and_the_crops_edges_stay():
-    recipe, k = Recipe("t", yaw=0.25), torch.tensor([1.0])  # the middle moves left: the right side is far
+def test_the_side_the_middle_moves_towards_is_squeezed_and_shorter_and_the_crops_edges_stay():
+    recipe, k = Recipe("t", yaw=0.25), torch.tensor([1.0])  # k = +0.25: the middle moves left, the far side
     band = torch.zeros(1, 1, W, W)
     band[..., 15:26, :] = 1.0  # a horizontal band, 11 rows high, across the crop
     warped = loop.jitter(band, NO_SIMILARITY, recipe, k)[0, 0]
-    near, far = float(warped[:, 2].sum()), float(warped[:, -3].sum())  # the band's height by each edge
+    far, near = float(warped[:, 2].sum()), float(warped[:, -3].sum())  # the band's height by each edge
     assert far < 11 < near
-    x_far = (W - 3 + 0.5) / (W / 2) - 1  # that column's normalised x
-    assert far == pytest.approx(11 / (1 + loop.TURN_FORESHORTENING * 0.25 * x_far), rel=0.05)
+    x_far = (2 + 0.5) / (W / 2) - 1  # that column's normalised x
+    assert far == pytest.approx(11 / (1 - loop.TURN_FORESHORTENING * 0.25 * x_far), rel=0.05)
+    bars = torch.zeros(1, 1, W, W)
+    bars[..., :, 4] = bars[..., :, 20] = 1.0  # a column on the far side and the middle one
+    warped = loop.jitter(bars, NO_SIMILARITY, recipe, k)[0, 0].sum(0)
+    left, middle = float((warped[:12] * torch.arange(12)).sum() / warped[:12].sum()), centroid_column(
+        loop.jitter(middle_bar(), NO_SIMILARITY, recipe, k)
+    )
+    assert 0 < left < 4 and middle < 20  # both move left, the far side's columns closer together
+    assert middle - left < 20 - 4
     edges = torch.zeros(1, 1, W, W)
     edges[..., :, 0] = edges[..., :, -1] = 1.0  # the crop's first and last columns
     moved = loop.jitter(edges, NO_SIMILARITY, recipe, k)[0, 0]

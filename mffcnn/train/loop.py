@@ -147,9 +147,9 @@ def turn_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.rand(n, generator=_generator(seed, epoch, 3))
 
 
-# How much shorter the side a face turns away from gets, per unit of the warp: at the largest turn of
-# recipe.yaw = 0.25 the far edge is 1 - 0.125 of the near edge's height. A turned head's far side is farther
-# from the camera, so it projects smaller; 0.5 is a rough figure for a face at arm's length, not a measurement.
+# How much shorter the side a face turns towards gets, per unit of the warp: at a turn of k = 0.25 its edge is
+# 1/(1 + 0.125) of the middle's height, the other edge 1/(1 - 0.125). A turned head's far side is farther from
+# the camera, so it projects smaller; 0.5 is a rough figure for a face at arm's length, not a measurement.
 TURN_FORESHORTENING = 0.5
 
 
@@ -160,9 +160,10 @@ def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe, turns: torch.Te
     8 fixed copies of each photo before the folds.)
 
     The head-turn warp is a 2-D stand-in for a turn of the head about its vertical axis: with k drawn from
-    [-yaw, yaw], the output column at x (−1 … 1 across the crop) samples the input at x + k(1 − x²), so the
-    face's middle moves sideways by k half-widths while the crop's edges stay, the side it moves towards is
-    squeezed and the other stretched, and the squeezed side is made shorter (TURN_FORESHORTENING). It cannot
+    [-yaw, yaw], the output column at x (−1 … 1 across the crop) samples the input at x + k(1 − x²) and the
+    row at y samples y(1 − TURN_FORESHORTENING·k·x), so the face's middle moves sideways by about k half-widths
+    while the crop's edges stay, and the side it moves towards (the far side of a turned head) is squeezed and
+    made shorter, the other stretched and made taller. It cannot
     show what a real turn hides (the far cheek behind the nose); it only teaches the network that an off-centre,
     unevenly wide face is still the same expression."""
     b, _, h, w = x.shape
@@ -187,7 +188,7 @@ def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe, turns: torch.Te
             identity = torch.eye(2, 3, dtype=x.dtype).expand(b, 2, 3)
             out = F.affine_grid(identity, list(x.shape), align_corners=False)  # (B, H, W, 2): output x, y
             ox, oy = out[..., 0], out[..., 1]
-            warped = torch.stack([ox + k * (1 - ox**2), oy * (1 + TURN_FORESHORTENING * k * ox)], -1)
+            warped = torch.stack([ox + k * (1 - ox**2), oy * (1 - TURN_FORESHORTENING * k * ox)], -1)
             grid = warped @ theta[:, None, :, :2].transpose(-1, -2) + theta[:, None, None, :, 2]
         else:
             grid = F.affine_grid(theta, list(x.shape), align_corners=False)
