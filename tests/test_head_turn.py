@@ -53,9 +53,8 @@ def test_the_side_the_middle_moves_towards_is_squeezed_and_shorter_and_the_crops
     bars = torch.zeros(1, 1, W, W)
     bars[..., :, 4] = bars[..., :, 20] = 1.0  # a column on the far side and the middle one
     warped = loop.jitter(bars, NO_SIMILARITY, recipe, k)[0, 0].sum(0)
-    left, middle = float((warped[:12] * torch.arange(12)).sum() / warped[:12].sum()), centroid_column(
-        loop.jitter(middle_bar(), NO_SIMILARITY, recipe, k)
-    )
+    left = float((warped[:12] * torch.arange(12)).sum() / warped[:12].sum())  # where column 4 went
+    middle = centroid_column(loop.jitter(middle_bar(), NO_SIMILARITY, recipe, k))
     assert 0 < left < 4 and middle < 20  # both move left, the far side's columns closer together
     assert middle - left < 20 - 4
     edges = torch.zeros(1, 1, W, W)
