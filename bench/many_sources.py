@@ -15,9 +15,8 @@ epoch, so a run that is stopped continues where it stopped when started again wi
 What varies (VARIANTS): how the faces are drawn (as they come, or every source the same share and classes
 balanced by frequency^-0.5), photometric jitter (gamma, blur, noise, low resolution: one source is grey
 48×48, the others not), a class-weighted loss, a head-turn warp (none of the training sets has many turned
-faces). The choice between variants is made on the worst source's mean
-per-class accuracy, never on one set's accuracy. With --report-only the section is written from the saved
-curves as they are, training nothing.
+faces). The choice between variants is made on the worst source's mean per-class accuracy, never on one set's
+accuracy. With --report-only the section is written from the saved curves as they are, training nothing.
 """
 
 from __future__ import annotations

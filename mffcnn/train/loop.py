@@ -163,9 +163,9 @@ def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe, turns: torch.Te
     [-yaw, yaw], the output column at x (−1 … 1 across the crop) samples the input at x + k(1 − x²) and the
     row at y samples y(1 − TURN_FORESHORTENING·k·x), so the face's middle moves sideways by about k half-widths
     while the crop's edges stay, and the side it moves towards (the far side of a turned head) is squeezed and
-    made shorter, the other stretched and made taller. It cannot
-    show what a real turn hides (the far cheek behind the nose); it only teaches the network that an off-centre,
-    unevenly wide face is still the same expression."""
+    made shorter, the other stretched and made taller. It cannot show what a real turn hides (the far cheek
+    behind the nose); it only teaches the network that an off-centre, unevenly wide face is still the same
+    expression."""
     b, _, h, w = x.shape
     if recipe.flip:
         x = torch.where((draws[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
