@@ -34,7 +34,8 @@ from mffcnn.checkpoint import load_checkpoint  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
 from mffcnn.data.preprocess import Preprocessing  # noqa: E402
 
-# Bins of `turn` (upper bounds). By the estimate turn ≈ 0.5 · tan(yaw): under about 11°, 11–27°, 27–42°, 42° and up.
+# Bins of `turn` (upper bounds). By the estimate turn ≈ 0.5 · tan(yaw): under about 11°, 11–27°, 27–42°,
+# 42° and up.
 BINS = ((0.1, "frontal (< 0.1)"), (0.25, "0.1–0.25"), (0.45, "0.25–0.45"), (np.inf, "≥ 0.45"))
 NOT_FOUND = "no face found in the crop"
 LOOSE = Preprocessing(detect_face=False, face_detector="blazeface", align="eyes")
@@ -91,7 +92,8 @@ def main() -> None:
             if key not in bins_of:
                 bins_of[key] = np.array(turn_bins(fs.paths))
             bins = bins_of[key]
-            counts.setdefault(source, {b: int((bins == b).sum()) for b in order})
+            if source not in counts:  # the table of counts: the first model's faces of each source
+                counts[source] = {b: int((bins == b).sum()) for b in order}
             for tta in (False, True):
                 p = probabilities(ckpt, fs, tta)
                 cells = []

@@ -8,8 +8,9 @@ same random 60×60 faces, at batch 1 (one face), 2 (one face and its mirror imag
 calibrated on synthetic faces: bench/int8.py measures its accuracy) the same ways. ONNX Runtime as predict
 loads it (idle threads sleep: `session.intra_op.allow_spinning` 0) and with spinning threads, at 1 thread and
 at all cores; OpenVINO (`pip install openvino`; skipped with a line when it is not installed) with its latency
-hint at the same thread counts, its graph reshaped to each batch. Then ONNX Runtime's own profile of one face at 1 thread: the share of each operator type in the kernels' time (the
-profiler adds a few µs to every node, so the many small nodes weigh more there than in the times above).
+hint at the same thread counts, its graph reshaped to each batch. Then ONNX Runtime's own profile of one face
+at 1 thread: the share of each operator type in the kernels' time (the profiler adds a few µs to every node, so
+the many small nodes weigh more there than in the times above).
 Times are medians of `--repeats` rounds, wall clock; pause other work on the machine first.
 """
 

@@ -185,9 +185,8 @@ def jitter(x: torch.Tensor, draws: torch.Tensor, recipe: Recipe, turns: torch.Te
             if turns is None:
                 raise MffcnnError("the head-turn warp (recipe.yaw) needs its draws (turn_draws)")
             k = ((turns * 2 - 1) * recipe.yaw).to(x.dtype)[:, None, None]  # (B, 1, 1)
-            identity = torch.eye(2, 3, dtype=x.dtype).expand(b, 2, 3)
-            out = F.affine_grid(identity, list(x.shape), align_corners=False)  # (B, H, W, 2): output x, y
-            ox, oy = out[..., 0], out[..., 1]
+            out = F.affine_grid(torch.eye(2, 3, dtype=x.dtype)[None], [1, 1, h, w], align_corners=False)
+            ox, oy = out[..., 0], out[..., 1]  # (1, H, W): the output pixels' x and y, the same for every face
             warped = torch.stack([ox + k * (1 - ox**2), oy * (1 - TURN_FORESHORTENING * k * ox)], -1)
             grid = warped @ theta[:, None, :, :2].transpose(-1, -2) + theta[:, None, None, :, 2]
         else:
