@@ -1,7 +1,8 @@
 """Accuracy by head turn: the held-out in-the-wild faces split by how far the head is turned (yaw).
 
     python bench/pose.py --data ../shared/data --model bundled=mffcnn/weights/default.safetensors \\
-        [--model NAME=CHECKPOINT ...] [--sources affectnet_valid,sfew_val] [--out BENCHMARKS.md]
+        [--model NAME=CHECKPOINT ...] [--sources affectnet_valid,sfew_val] [--section pose] [--title TITLE] \\
+        [--out BENCHMARKS.md]
 
 Why: the issue "A model for faces from anywhere" found lab photos of heads turned 45° the worst kind of face
 (26.8 % against a peer's 60.8), and no set in ../shared/data is a turned-head lab set. AffectNet's cut has
@@ -70,6 +71,8 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="a folder laid out as ../shared/data")
     ap.add_argument("--model", action="append", required=True, help="NAME=CHECKPOINT, once per model")
     ap.add_argument("--sources", default="affectnet_valid,sfew_val")
+    ap.add_argument("--section", default="pose")
+    ap.add_argument("--title", default="Accuracy by head turn")
     ap.add_argument("--out", default="BENCHMARKS.md")
     args = ap.parse_args()
     names = [s for s in args.sources.split(",") if s]
@@ -112,8 +115,8 @@ def main() -> None:
         count_rows.append(f"| {SOURCES[source].what} | " + " | ".join(f"{n[b]:,}" for b in order) + " |")
     write_section(
         args.out,
-        "pose",
-        "Accuracy by head turn",
+        args.section,
+        args.title,
         [
             "Each face's turn: BlazeFace's nose tip offset from the eyes' midpoint along the levelled eye line, in eye "
             "distances (0: frontal; by a head's usual proportions, not measured here, a head turned 45° gives about 0.5). "

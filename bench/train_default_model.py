@@ -55,7 +55,7 @@ from mffcnn.errors import MffcnnError  # noqa: E402
 from mffcnn.model import MFFCNNConfig  # noqa: E402
 from mffcnn.runs import machine_info  # noqa: E402
 from mffcnn.train.folds import make_folds, run_fold  # noqa: E402
-from mffcnn.train.loop import Training, fit, predict_proba, source_weights  # noqa: E402
+from mffcnn.train.loop import Training, fit, predict_proba, source_class_weights, source_weights  # noqa: E402
 from mffcnn.train.recipes import DEFAULT_RECIPE, RECIPES, epochs_for, get_recipe  # noqa: E402
 from mffcnn.train.warm_start import check_people, initialiser, trained_on  # noqa: E402
 
@@ -230,6 +230,13 @@ def main() -> None:
         help="draw each dataset's faces in proportion to (its size)^-P per face: 0 as they come, 1 every dataset "
         "the same share, 0.5 shares ∝ √size (the FER+ and AffectNet share stops swamping the lab sets)",
     )
+    ap.add_argument(
+        "--class-power",
+        type=float,
+        default=0.0,
+        help="within each dataset, draw each face in proportion to (its class's count there)^-P: 0 as they come, "
+        "1 every class of a dataset alike (mffcnn.train.loop.source_class_weights); multiplies --source-power",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-folds", type=int, default=10, help="subject-independent folds for the estimate (0: none)")
     ap.add_argument("--eval-max-folds", type=int, help="run only the first N folds (a quicker estimate)")
@@ -259,9 +266,10 @@ def main() -> None:
     ap.add_argument("--title", default="Bundled model", help="the section's title")
     args = ap.parse_args()
 
-    if args.source_power and args.eval_folds:
+    if (args.source_power or args.class_power) and args.eval_folds:
         raise SystemExit(
-            "--source-power is applied to the final model only, not to the estimate's folds: add --eval-folds 0"
+            "--source-power and --class-power are applied to the final model only, not to the estimate's folds: "
+            "add --eval-folds 0"
         )
     start = time.perf_counter()
     classes = BASIC6 if args.classes == 6 else EXPRESSIONS7
@@ -290,7 +298,11 @@ def main() -> None:
     cfg = recipe.model_config(MFFCNNConfig(num_classes=len(classes)))
     x = data.preprocessing.faces(data.images)
     y = torch.from_numpy(data.training_targets())  # FER+'s vote distributions where it is in the union
-    weights = source_weights([p["images"] for p in parts], args.source_power)
+    sizes = [p["images"] for p in parts]
+    weights = source_weights(sizes, args.source_power)
+    by_class = source_class_weights(y, sizes, args.class_power)
+    if by_class is not None:
+        weights = by_class if weights is None else weights * by_class
     init, warm, pretrained_on = None, None, []
     if args.init:  # every lab set's people are tested in the folds: the checkpoint must not have seen them
         pretrained = load_checkpoint(args.init)
@@ -361,6 +373,7 @@ def main() -> None:
         "recipe": recipe.to_dict(),
         "epochs": epochs,
         "source_power": args.source_power,
+        "class_power": args.class_power,
         "seed": args.seed,
         "init": warm.to_dict() if warm else None,
         "pretrained_on": pretrained_on,
@@ -387,6 +400,7 @@ def main() -> None:
         + "; ".join(f"{p['spec'].split(':')[0]} ({p['images']} faces)" for p in parts)
         + f"; classes: {', '.join(classes)}; recipe {recipe.name}, {epochs} epochs, seed {args.seed}"
         + (f"; each dataset's faces drawn ∝ size^-{args.source_power}" if args.source_power else "")
+        + (f"; within each dataset, ∝ its class's count^-{args.class_power}" if args.class_power else "")
         + (f"; started from {args.init} ({warm.line().split(': ', 1)[1]})" if warm else ""),
         f"- training accuracy {100 * train_acc:.2f} %; file {out} ({out.stat().st_size / 1e6:.1f} MB)",
         f"- crop: {calibration}",

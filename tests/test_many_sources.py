@@ -1,6 +1,7 @@
 """The training parts the recipe for many sources adds: photometric jitter and per-face sampling weights."""
 
 import numpy as np
+import pytest
 import torch
 
 from mffcnn.data.preprocess import Faces
@@ -11,6 +12,7 @@ from mffcnn.train.loop import (
     fit,
     photometric,
     photometric_draws,
+    source_class_weights,
     source_weights,
     training_inputs,
 )
@@ -95,3 +97,19 @@ def test_source_weights_give_each_dataset_its_share():
     assert abs(w[:90].sum().item() - w[90:].sum().item()) < 1e-9  # equal shares
     half = source_weights([90, 10], 0.5)
     assert abs(half[:90].sum().item() / half[90:].sum().item() - 3.0) < 1e-9  # shares ∝ √size: √90/√10 = 3
+
+
+def test_source_class_weights_balance_classes_inside_each_dataset_and_keep_its_share():
+    # dataset A: 6 faces of class 0, 2 of class 1; dataset B: 1 of class 0, 3 of class 2 (soft targets for B)
+    a = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1])
+    b = torch.nn.functional.one_hot(torch.tensor([0, 2, 2, 2]), 3).float() * 0.8 + 0.2 / 3
+    y = torch.cat([torch.nn.functional.one_hot(a, 3).float(), b])
+    assert source_class_weights(y, [8, 4], 0.0) is None
+    w = source_class_weights(y, [8, 4], 1.0)
+    assert abs(w[:8].sum().item() - 8) < 1e-9 and abs(w[8:].sum().item() - 4) < 1e-9  # shares unchanged
+    assert abs(w[:6].sum().item() - w[6:8].sum().item()) < 1e-9  # A's two classes alike
+    assert abs(w[8].item() - w[9:].sum().item()) < 1e-9  # B's lone class-0 face weighs its three class-2 faces
+    half = source_class_weights(y, [8, 4], 0.5)
+    assert abs(half[6].item() / half[0].item() - 3**0.5) < 1e-9  # ∝ count^-0.5: (2/6)^-0.5
+    with pytest.raises(ValueError, match="add up to 10"):
+        source_class_weights(y, [8, 2], 1.0)

@@ -27,6 +27,7 @@ from mffcnn.data.preprocess import Faces, normalise_pixels
 from mffcnn.errors import MffcnnError
 from mffcnn.model import MFFCNN, MFFCNNConfig
 from mffcnn.model.mffcnn import face_weights, soft_targets
+from mffcnn.train.averaging import WeightAverage
 from mffcnn.train.distributed import SINGLE, Dist, all_reduce_sum, barrier
 from mffcnn.train.recipes import Recipe
 
@@ -134,6 +135,30 @@ def source_weights(sizes: list[int], power: float) -> torch.Tensor | None:
         return None
     w = torch.cat([torch.full((n,), float(n) ** -power, dtype=torch.float64) for n in sizes])
     return w * len(w) / w.sum()
+
+
+def source_class_weights(y: torch.Tensor, sizes: list[int], power: float) -> torch.Tensor | None:
+    """(n,) per-face sampling weights that balance the classes inside each of several datasets, concatenated in
+    order: within a dataset each face ∝ (its class's count in that dataset)^-power, scaled so that the dataset's
+    weights still add up to its size (its share of an epoch is left to source_weights, which these multiply).
+    y: (n,) labels or (n, C) soft targets (a face's class is its argmax). None for power 0.
+
+    Unlike the recipe's sampling_power, which balances the union's classes, this keeps one source's class prior
+    from standing for another's: in FER+ Train ∪ AffectNet train neutral is the largest class (FER+ is a third
+    neutral), while in AffectNet alone it is the smallest."""
+    if not power:
+        return None
+    hard = y if y.ndim == 1 else y.argmax(1)
+    parts, start = [], 0
+    for n in sizes:
+        labels = hard[start : start + n]
+        counts = torch.bincount(labels).double()
+        w = counts[labels].clamp(min=1) ** -power
+        parts.append(w * n / w.sum())
+        start += n
+    if start != len(hard):
+        raise ValueError(f"the datasets' sizes add up to {start}, not to the {len(hard)} faces")
+    return torch.cat(parts)
 
 
 def jitter_draws(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -297,10 +322,12 @@ def train_one_epoch(
     epoch: int,
     sample_weights: torch.Tensor | None = None,
     scaler: torch.amp.GradScaler | None = None,
+    average: WeightAverage | None = None,
 ) -> float:
     """One pass over (x, y) in the epoch's global batches, this rank taking its share; the mean loss.
 
-    y: (n,) labels or (n, C) soft targets. sample_weights: class-balanced sampling (epoch_batches)."""
+    y: (n,) labels or (n, C) soft targets. sample_weights: class-balanced sampling (epoch_batches). average: a
+    weight average that follows every step."""
     recipe, seed, dist, amp = training.recipe, training.seed, training.dist, training.amp
     step.train()
     draws = jitter_draws(len(y), seed, epoch)
@@ -335,6 +362,8 @@ def train_one_epoch(
         else:
             optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        if average is not None:
+            average.update(loss_of.model)
         total += batch_total
     return (total[0] / total[1].clamp(min=1)).item()
 
@@ -351,28 +380,36 @@ def predict_proba(model: MFFCNN, x: Inputs, batch_size: int = 500) -> np.ndarray
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
 
 
-def save_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer, epoch: int) -> None:
+def save_state(
+    path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer, epoch: int, average: WeightAverage | None = None
+) -> None:
     """The training state after `epoch` (0-based), written atomically: a crash never leaves half a file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
-        {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch,
-            "torch_rng": torch.get_rng_state(),
-        },
-        tmp,
-    )
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "torch_rng": torch.get_rng_state(),
+    }
+    if average is not None:
+        state["average"] = average.state_dict()
+    torch.save(state, tmp)
     os.replace(tmp, path)
 
 
-def load_state(path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer) -> int:
+def load_state(
+    path: Path, model: MFFCNN, optimizer: torch.optim.Optimizer, average: WeightAverage | None = None
+) -> int:
     """Restore a training state (weights_only: nothing is unpickled); returns the next epoch to run."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
+        if average is not None:
+            if "average" not in state:
+                raise ValueError("it was saved by a run without a weight average (recipe average_epochs)")
+            average.load_state_dict(state["average"])
         return int(state["epoch"]) + 1
     except Exception as e:  # a damaged state file must say so, not crash with a traceback
         raise MffcnnError(f"cannot resume from {path}: {str(e).splitlines()[0]}; delete it to start over") from None
@@ -396,7 +433,10 @@ def fit(
     continues from it. Under torchrun (dist.active) the model is wrapped in DDP.
 
     sample_weights (n,): each face is drawn in proportion to it (with replacement, n draws an epoch), e.g. to
-    give every source of a union the same share; multiplied with the recipe's class-balanced sampling."""
+    give every source of a union the same share; multiplied with the recipe's class-balanced sampling.
+
+    With recipe.average_epochs, the model returned (and the one on_epoch sees) holds the weight average
+    (mffcnn.train.averaging); the state file keeps both the last weights and the average, to resume."""
     recipe, epochs, dist = training.recipe, training.epochs, training.dist
     keep_freed_memory()
     seed_everything(training.seed)
@@ -408,10 +448,12 @@ def fit(
     model = model.to(device, memory_format=torch.channels_last)
     # fused: one kernel for all of Adam's per-parameter arithmetic, instead of a dozen per parameter.
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay, fused=True)
+    steps_per_epoch = math.ceil(len(y) / recipe.batch_size)  # global batches; sampled epochs draw len(y) too
+    average = WeightAverage(model, steps_per_epoch, recipe.average_epochs) if recipe.average_epochs else None
     start = 0
     state_path = Path(state_path) if state_path else None
     if state_path and state_path.exists():
-        start = load_state(state_path, model, optimizer)
+        start = load_state(state_path, model, optimizer, average)
     num_classes = model.cfg.num_classes
     hard = y if y.ndim == 1 else y.argmax(1)
     if recipe.sampling_power:  # class-balanced sampling: each face drawn ∝ its class's frequency^-power
@@ -431,14 +473,25 @@ def fit(
             group["lr"] = recipe.lr_at(epoch, epochs)
         try:
             loss = train_one_epoch(
-                step, optimizer, x, y, training, epoch=epoch, sample_weights=sample_weights, scaler=scaler
+                step,
+                optimizer,
+                x,
+                y,
+                training,
+                epoch=epoch,
+                sample_weights=sample_weights,
+                scaler=scaler,
+                average=average,
             )
         except TrainingDiverged as e:
             kept = f"; the last good state (epoch {epoch}) is kept in {state_path}" if state_path and epoch else ""
             raise TrainingDiverged(f"{e}{kept}. Try a lower --lr") from None
         if state_path and dist.is_main:
-            save_state(state_path, model, optimizer, epoch)
+            save_state(state_path, model, optimizer, epoch, average)
         barrier(dist)  # nobody reads a state file before rank 0 has written it
         if on_epoch:
-            on_epoch(epoch, loss)
+            with average.applied(model) if average is not None else nullcontext():
+                on_epoch(epoch, loss)
+    if average is not None:
+        average.copy_to(model)
     return model

@@ -79,6 +79,9 @@ class Recipe:
     blur: float = 0.0
     noise: float = 0.0
     lowres: float = 1.0
+    # Weight averaging (mffcnn.train.averaging, not in the paper): the run returns an exponential moving average
+    # of its weights over the optimiser's steps, with a time constant of this many epochs; 0: the last weights.
+    average_epochs: float = 0.0
 
     @property
     def photometric(self) -> bool:
@@ -91,6 +94,8 @@ class Recipe:
             raise ValueError("yaw must be in [0, 0.5): the head-turn warp's largest shift, in half-widths")
         if not 0 < self.lowres <= 1:
             raise ValueError("lowres must be in (0, 1]: the smallest side of the round trip, as a fraction")
+        if self.average_epochs < 0:
+            raise ValueError("average_epochs must be 0 (no weight average) or a positive time constant in epochs")
 
     def lr_at(self, epoch: int, epochs: int | None = None) -> float:
         """Eq. 6: η = η0 · 0.93^⌊i/3⌋, epochs counted from 0 (times the warm-up ramp, if any); with the
