@@ -33,11 +33,9 @@ class WeightAverage:
         for a, p in zip(self.params, model.parameters(), strict=True):
             a.lerp_(p.detach(), 1 - self.decay)
 
-    @torch.no_grad()
     def copy_to(self, model: nn.Module) -> None:
         """Put the averaged weights into the model."""
-        for p, a in zip(model.parameters(), self.params, strict=True):
-            p.copy_(a)
+        _copy(list(model.parameters()), self.params)
 
     @contextmanager
     def applied(self, model: nn.Module):
@@ -47,9 +45,7 @@ class WeightAverage:
         try:
             yield model
         finally:
-            with torch.no_grad():
-                for p, w in zip(model.parameters(), own, strict=True):
-                    p.copy_(w)
+            _copy(list(model.parameters()), own)
 
     def state_dict(self) -> list[torch.Tensor]:
         return [a.cpu() for a in self.params]
@@ -57,5 +53,11 @@ class WeightAverage:
     def load_state_dict(self, state: list[torch.Tensor]) -> None:
         if len(state) != len(self.params) or any(s.shape != a.shape for s, a in zip(state, self.params)):
             raise ValueError("the saved weight average does not fit this model")
-        for a, s in zip(self.params, state):
-            a.copy_(s)
+        _copy(self.params, state)
+
+
+@torch.no_grad()
+def _copy(targets: list[torch.Tensor], values: list[torch.Tensor]) -> None:
+    """Each target tensor takes the values of its partner, in place (parameters too: no autograd)."""
+    for t, v in zip(targets, values, strict=True):
+        t.copy_(v)
