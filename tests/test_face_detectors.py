@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import face_scenes  # noqa: E402
 
 from mffcnn.data import align  # noqa: E402
-from mffcnn.data.blazeface import BlazeFaceSettings, detect_blazeface, detect_bordered  # noqa: E402
+from mffcnn.data.blazeface import BlazeFaceSettings, Workers, detect_blazeface, detect_bordered  # noqa: E402
 from mffcnn.data.detectors import LOOSE_SCORE, Face, detect, detect_loose  # noqa: E402
 from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, crop_box  # noqa: E402
 from mffcnn.data.preprocess import ALIGNED, Preprocessing, align_faces, for_predict  # noqa: E402
@@ -257,6 +257,14 @@ def test_detection_works_in_a_forked_child():
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
         assert pool.apply_async(found, (scene,)).get(timeout=30) == (1, 0)
+
+
+def test_the_detection_threads_map_in_order_and_raise_what_a_window_raised():
+    workers = Workers(2, "test")
+    assert workers.map(lambda x: x * x, range(20)) == [x * x for x in range(20)]
+    with pytest.raises(ZeroDivisionError):
+        workers.map(lambda x: 1 / x, [2, 1, 0, 3])
+    assert workers.map(abs, [-5]) == [5]  # still working after a window failed
 
 
 def moving_face(frames: int, *, small_from: int | None = None) -> list[face_scenes.Scene]:

@@ -172,6 +172,30 @@ def test_ctrl_c_in_the_first_second_of_a_real_process(tmp_path):
         assert len(lines) <= 1 and all(line.startswith("mffcnn: interrupted") for line in lines), err
 
 
+# A Ctrl-C that lands while the detector's threads start: as if `Thread.start` raised once the thread runs.
+CTRL_C_IN_THREAD_START = """
+import os, threading
+from mffcnn.data import blazeface
+os.cpu_count = lambda: 4  # a pool on any machine
+start = threading.Thread.start
+def start_then_ctrl_c(self):
+    start(self)
+    raise KeyboardInterrupt
+threading.Thread.start = start_then_ctrl_c
+try:
+    list(blazeface._pool().map(abs, [-1, -2, -3]))
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_ctrl_c_while_the_detector_starts_its_threads_does_not_hold_the_exit():
+    """Python waits at exit for threads that are not daemons; ThreadPoolExecutor's first thread, started but not
+    yet registered when the Ctrl-C came, waited for work forever, and `mffcnn predict` never exited."""
+    p = subprocess.run([sys.executable, "-c", CTRL_C_IN_THREAD_START], capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stdout.strip()) == (0, "interrupted"), p.stderr
+
+
 def test_a_file_name_that_is_not_utf8(photos, model_path, tmp_path, capsys):
     odd = os.path.join(os.fsencode(photos), b"x\xff\xfey.jpg")
     with open(odd, "wb") as f:
