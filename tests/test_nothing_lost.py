@@ -3,6 +3,7 @@ what was done, odd file names and odd files are reported, not crashed on or quie
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -145,9 +146,27 @@ def test_ctrl_c_during_an_import_is_sent_again_after_it(tmp_path, monkeypatch):
     sys.modules.pop("being_imported")
 
 
+# The main module returns at once; Python, exiting, waits for the thread, which sends the Ctrl-C meanwhile.
+CTRL_C_WHILE_PYTHON_EXITS = """
+import os, signal, threading, time
+from mffcnn.interrupts import remember_sigint
+remember_sigint()
+def late():
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)
+threading.Thread(target=late).start()
+"""
+
+
+def test_a_ctrl_c_while_python_exits_ends_the_process_without_a_traceback():
+    """Raised as a KeyboardInterrupt in Python's shutdown code it was printed as an ignored exception."""
+    p = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_PYTHON_EXITS], capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stderr) == (-signal.SIGINT, "")
+
+
 def test_ctrl_c_in_the_first_second_of_a_real_process(tmp_path):
     """SIGINT at several moments of start-up (while torch and OpenCV load): one line, never a traceback."""
-    import signal
     import time
 
     for delay in (0.2, 0.5, 0.9, 1.4):

@@ -10,11 +10,14 @@ face found in the synthetic cases, so it is not shipped.
 Each detection is a box and six landmarks, in image pixels: the eye on the image's left, the eye on its right,
 the nose tip, the mouth centre, the ear (tragion) on the image's left, the one on its right.
 
-How an image of any size and shape is read (the networks see 128×128 or 192×192): the whole image,
-letterboxed to a square, finds the large faces; then square tiles of the shorter side, overlapping, cover
-wide images (a 1920×1080 frame is two 1080 px squares), and tiles small enough that the smallest face asked for
-keeps `MIN_FACE_INPUT_PX` pixels at the network's input find the small ones. Detections of every pass are
-merged by MediaPipe's weighted non-maximum suppression. A face that fills (nearly) all of the image, a close-up
+How an image of any size and shape is read (the network was trained on 128×128): as a pyramid of levels, each
+one run of the network over the whole image scaled so that the level's window side becomes 128 px (the network
+is convolutional all through, see STRIDE). The first level is the whole image letterboxed into 128×128 and
+finds the large faces; a wide image gets a level whose windows are squares of its shorter side; then levels of
+ever smaller windows, down to windows in which the smallest face asked for keeps `MIN_FACE_INPUT_PX` pixels
+at the network's input (_windows cuts them as overlapping tiles; near_windows, for a video's frames, still
+looks in single tiles). Detections of every level are merged by MediaPipe's weighted non-maximum suppression.
+A face that fills (nearly) all of the image, a close-up
 or a face crop, is larger than the whole-image window finds: with `close_up` (the default), an image where
 nothing is found is looked at once more with a border added (detect_bordered). With `retry_rotated`, when
 nothing is found in the upright image, the image turned by ±`RETRY_ANGLE`° is tried (for faces turned past
@@ -23,6 +26,7 @@ what BlazeFace finds upright, about 45° in plane).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import queue
@@ -134,8 +138,12 @@ def _session(model: str):
     return loaded[model]
 
 
-def _anchors(side: int, strides: tuple[int, ...], doubled: bool) -> np.ndarray:
-    """Anchor centres (n, 2) in [0, 1], as MediaPipe's SsdAnchorsCalculator with these options."""
+@functools.lru_cache(maxsize=64)
+def _anchors(model: str, h: int, w: int) -> np.ndarray:
+    """Anchor centres (n, 2) in pixels of an h×w input, as MediaPipe's SsdAnchorsCalculator with the model's
+    options, which cut its 128×128 input the same way: for each run of equal strides, the cells of that stride
+    row by row (x fastest), each cell's anchors side by side."""
+    _, _, strides, doubled = _MODELS[model]
     out = []
     i = 0
     while i < len(strides):
@@ -143,32 +151,54 @@ def _anchors(side: int, strides: tuple[int, ...], doubled: bool) -> np.ndarray:
         while j < len(strides) and strides[j] == strides[i]:
             j += 1
             repeats += 2 if doubled else 1
-        cells = side // strides[i]
-        c = (np.arange(cells) + 0.5) / cells
-        xy = np.stack(np.meshgrid(c, c), -1).reshape(-1, 2)  # x fastest, as MediaPipe
+        step = strides[i]
+        xs, ys = (np.arange(w // step) + 0.5) * step, (np.arange(h // step) + 0.5) * step
+        xy = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
         out.append(np.repeat(xy, repeats, axis=0))
         i = j
     return np.concatenate(out).astype(np.float32)
 
 
-_ANCHORS = {m: _anchors(s, st, d) for m, (_, s, st, d) in _MODELS.items()}
+# The network is convolutional all through (its last layers are reshaped, not dense), so it runs on an input of
+# any height and width that its largest stride divides, finding the faces of a whole image in one run with the
+# weights it finds them with in a 128×128 crop of it (the ONNX graph leaves the input's height and width free,
+# bench/blazeface_onnx.py). One run over an image scaled to a level of the pyramid sees what the level's
+# overlapping 128×128 tiles saw, without looking at the overlaps twice: on a 640×480 frame, 3 runs of
+# 16,384 + 22,528 + 86,016 input pixels instead of 15 runs of 16,384 (bench/face_detectors.py finds the same faces
+# both ways).
+STRIDE = 16
 
 
-def _run(square: np.ndarray, model: str, score: float) -> tuple[np.ndarray, np.ndarray]:
-    """A grey uint8 square image → (k, 16) decoded detections in [0, 1] of the square (cx, cy, w, h, then six
-    x, y landmarks) and their k scores above `score`."""
-    side = _MODELS[model][1]
-    x = cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA if square.shape[0] > side else cv2.INTER_LINEAR)
-    x = np.repeat((x.astype(np.float32) * (1 / 127.5) - 1)[None, None], 3, axis=1)  # grey as RGB, [-1, 1]
+def _run(grey: np.ndarray, model: str, score: float) -> tuple[np.ndarray, np.ndarray]:
+    """A grey uint8 image, its sides multiples of STRIDE → (k, 16) decoded detections in its pixels (cx, cy, w, h,
+    then six x, y landmarks) and their k scores above `score`."""
+    x = np.repeat((grey.astype(np.float32) * (1 / 127.5) - 1)[None, None], 3, axis=1)  # grey as RGB, [-1, 1]
     sess = _session(model)
     raw, logits = sess.run(None, {sess.get_inputs()[0].name: x})
     logits = np.clip(logits[0, :, 0], -RAW_SCORE_LIMIT, RAW_SCORE_LIMIT)
     keep = logits > math.log(score / (1 - score))
-    raw = raw[0, keep] / side
-    anchors = _ANCHORS[model][keep]
+    raw = raw[0, keep]  # offsets in input pixels (MediaPipe's x_scale = y_scale = the 128 px input)
+    anchors = _anchors(model, *grey.shape)[keep]
     raw[:, 0:2] += anchors
     raw[:, 4:] += np.tile(anchors, 6)
     return raw, 1 / (1 + np.exp(-logits[keep]))
+
+
+def _run_scaled(grey: np.ndarray, scale: float, model: str, score: float) -> tuple[np.ndarray, np.ndarray]:
+    """_run on the image scaled by `scale`, padded right and bottom with black to multiples of STRIDE and to at
+    least the network's input side (the whole image's level is then the letterboxed square it was trained on:
+    without the square, SFEW 2.0 Val's film crops lost 5 of their 381 faces found), the detections mapped back
+    to the image's pixels."""
+    h, w = grey.shape
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = cv2.resize(grey, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    side = _MODELS[model][1]
+    pw, ph = max(side, sw + -sw % STRIDE), max(side, sh + -sh % STRIDE)
+    small = cv2.copyMakeBorder(small, 0, ph - sh, 0, pw - sw, cv2.BORDER_CONSTANT, value=0)
+    d, s = _run(small, model, score)
+    d[:, 0::2] *= w / sw
+    d[:, 1::2] *= h / sh
+    return d, s
 
 
 def _windows(h: int, w: int, min_size: float, model: str, max_tiles: int) -> list[tuple[int, int, int, float]]:
@@ -277,28 +307,32 @@ def _detect_upright(grey: np.ndarray, settings: BlazeFaceSettings, near: list[Bo
     if min(h, w) < 8:
         return []
     windows = _windows(h, w, settings.min_size, settings.model, settings.max_tiles)
-    if near is not None:
-        windows = near_windows(h, w, windows, near)
+    # (x, y, width, height) of a part of the image, scaled so that `side` becomes the network's input side, and the
+    # largest face kept from it
+    if near is None:  # each level of the pyramid in one run over the whole image (see STRIDE)
+        levels = dict.fromkeys((side, largest) for _, _, side, largest in windows)
+        parts = [(0, 0, w, h, side, largest) for side, largest in levels]
+    else:
+        parts = [(x, y, side, side, side, largest) for x, y, side, largest in near_windows(h, w, windows, near)]
+    side_in = _MODELS[settings.model][1]
 
-    def look(window: tuple[int, int, int, float]) -> tuple[np.ndarray, np.ndarray]:
-        x0, y0, side, largest = window
-        square = grey[y0 : y0 + side, x0 : x0 + side]
-        sh, sw = square.shape
-        if (sh, sw) != (side, side):  # letterbox: pad right and bottom (the whole image, or a tile at the edge)
-            square = cv2.copyMakeBorder(square, 0, side - sh, 0, side - sw, cv2.BORDER_CONSTANT, value=0)
-        d, s = _run(square, settings.model, settings.score)
-        keep = np.maximum(d[:, 2], d[:, 3]) * side <= largest
-        d, s = d[keep] * side, s[keep]
+    def look(part: tuple[int, int, int, int, int, float]) -> tuple[np.ndarray, np.ndarray]:
+        x0, y0, pw, ph, side, largest = part
+        d, s = _run_scaled(grey[y0 : y0 + ph, x0 : x0 + pw], side_in / side, settings.model, settings.score)
+        keep = np.maximum(d[:, 2], d[:, 3]) <= largest
+        d, s = d[keep], s[keep]
         d[:, 0::2] += x0
         d[:, 1::2] += y0
         d[:, 2] -= x0  # w and h are sizes, not positions
         d[:, 3] -= y0
         return d, s
 
-    # Only the main thread (predict) spreads its windows: serve's workers each detect on their own, side by side,
-    # and a shared pool would cap them all at DETECT_THREADS.
-    pool = _pool() if len(windows) >= 3 and threading.current_thread() is threading.main_thread() else None
-    found = list(pool.map(look, windows) if pool else map(look, windows))
+    # The costliest first (the most input pixels), so that the threads end together. Only the main thread
+    # (predict) spreads its parts: serve's workers each detect on their own, side by side, and a shared pool
+    # would cap them all at DETECT_THREADS.
+    parts.sort(key=lambda p: -min(p[2], w - p[0]) * min(p[3], h - p[1]) / p[4] ** 2)
+    pool = _pool() if len(parts) >= 2 and threading.current_thread() is threading.main_thread() else None
+    found = list(pool.map(look, parts) if pool else map(look, parts))
     return _to_detections(*_weighted_nms(np.concatenate([d for d, _ in found]), np.concatenate([s for _, s in found])))
 
 
@@ -327,30 +361,32 @@ def _pool():
 
 
 class Workers:
-    """`n` threads that map a function over items for one caller, in order, its exceptions raised to it; they end
-    by themselves within IDLE_S of the end of the main thread, after the item at hand.
+    """`n` threads that map a function over items for one caller, in order, its exceptions raised to it.
 
-    Not concurrent.futures' ThreadPoolExecutor, whose threads wait for work until told to stop: a Ctrl-C that
-    lands while it starts its first thread (in the caller, between `start` and the thread's registration) leaves
-    that thread waiting for a stop nobody sends, and Python, which waits at exit for every thread that is not a
-    daemon, never exits. `mffcnn predict` did so after about one Ctrl-C in 40 within its first seconds
-    (tests/test_nothing_lost.py). Nor daemon threads, which Python does not wait for: one still inside ONNX
-    Runtime when the process ends aborts it ("terminate called without an active exception"; 2 Ctrl-Cs in 20
-    at the same moments). These threads are waited for, and need no one to stop them."""
-
-    IDLE_S = 0.1
+    Not concurrent.futures' ThreadPoolExecutor: a Ctrl-C that lands while it starts its first thread (in the
+    caller, between `start` and the thread's registration) leaves that thread out of the executor's stop at
+    exit, waiting for work forever, and Python, which waits at exit for every thread that is not a daemon,
+    never exits. Nor daemon threads, which Python does not wait for: one still inside ONNX Runtime when the
+    process ends aborts it ("terminate called without an active exception"). Nor threads that look every so
+    often whether the main thread has ended: a Ctrl-C that comes while Python waits for them prints a
+    traceback. bench/ctrl_c.py counts each (BENCHMARKS.md, "Ctrl-C in the first seconds of predict"). These
+    are told to stop by `threading._register_atexit` (CPython's hook, run just before Python waits for the
+    threads; concurrent.futures stops its own with it), registered before any of them starts, so that every
+    thread that did start gets its stop."""
 
     def __init__(self, n: int, name: str):
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading._register_atexit(self._stop, n)
         for i in range(n):
             threading.Thread(target=self._work, name=f"{name}_{i}").start()
 
+    def _stop(self, n: int) -> None:
+        for _ in range(n):
+            self._jobs.put(None)
+
     def _work(self) -> None:
-        while threading.main_thread().is_alive():  # false from the moment Python begins to exit
-            try:
-                fn, i, item, done = self._jobs.get(timeout=self.IDLE_S)
-            except queue.Empty:
-                continue
+        while (job := self._jobs.get()) is not None:
+            fn, i, item, done = job
             try:
                 done.put((i, fn(item), None))
             except BaseException as e:  # noqa: BLE001 — handed to the caller, which raises it
