@@ -161,7 +161,13 @@ threading.Thread(target=late).start()
 
 def test_a_ctrl_c_while_python_exits_ends_the_process_without_a_traceback():
     """Raised as a KeyboardInterrupt in Python's shutdown code it was printed as an ignored exception."""
-    p = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_PYTHON_EXITS], capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_PYTHON_EXITS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored, even under a background job
+    )
     assert (p.returncode, p.stderr) == (-signal.SIGINT, "")
 
 

@@ -245,11 +245,24 @@ def test_models_that_are_not_ours_give_clear_errors(tmp_path, monkeypatch):
 
 def test_bundled_model_finds_and_classifies_the_sample_photo():
     model = lib.load_model()
-    assert model.backend == "pytorch" and model.class_names == EXPRESSIONS7  # the 6 basic and neutral
+    assert model.backend == "onnx" and model.class_names == EXPRESSIONS7  # the 6 basic and neutral
     assert model.info["trained_on"] and "research" in model.info["licence"]
     r = model.predict(ASTRONAUT)
     assert r.summary.faces == 1 and r.results[0].faces[0].label == "happy"  # she smiles
     assert r.model["bundled"] is True
+
+
+def test_the_bundled_onnx_file_is_the_bundled_checkpoint():
+    """load_model() runs default.onnx: it must be the export of default.safetensors, not of an older model (after
+    a new bundled model: mffcnn export --out mffcnn/weights/default.onnx)."""
+    from pinned import synthetic_faces
+
+    onnx, ckpt = lib.load_model(), lib.load_model(lib.backends.DEFAULT_MODEL)
+    assert (onnx.path, ckpt.backend) == (lib.backends.DEFAULT_ONNX, "pytorch")
+    assert (onnx.class_names, onnx.preprocessing) == (ckpt.class_names, ckpt.preprocessing)
+    assert onnx.info == json.loads(json.dumps(ckpt.info))  # the checkpoint's info, through JSON
+    faces = synthetic_faces()
+    np.testing.assert_allclose(onnx.probabilities(faces), ckpt.probabilities(faces), atol=1e-4)  # export's bar
 
 
 def test_bundled_model_script_trains_from_dataset_specs(ckplus48_root, tmp_path):

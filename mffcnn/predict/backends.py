@@ -20,6 +20,11 @@ from mffcnn.model import MFFCNN
 
 PACKAGE = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PACKAGE / "weights" / "default.safetensors"
+# The bundled model exported to ONNX (`mffcnn export --out mffcnn/weights/default.onnx`; tests/test_predict.py
+# checks that it is the same model): what load_model() runs, since ONNX Runtime (a dependency already, for
+# BlazeFace) classifies a face several times faster than PyTorch here (BENCHMARKS.md, "mffcnn vs fer"). The
+# checkpoint stays the model's source: training, evaluation, Grad-CAM and export read it.
+DEFAULT_ONNX = PACKAGE / "weights" / "default.onnx"
 SAMPLE_IMAGE = PACKAGE / "samples" / "astronaut.png"  # NASA, public domain
 
 
@@ -84,7 +89,7 @@ class Backend:
         info = self.info or {}
         described = {
             "path": str(self.path),
-            "bundled": self.path.resolve() == DEFAULT_MODEL.resolve(),
+            "bundled": self.path.resolve() in (DEFAULT_MODEL.resolve(), DEFAULT_ONNX.resolve()),
             "backend": self.backend,
             "class_names": self.class_names,
             "trained_on": info.get("trained_on") or info.get("dataset"),
@@ -128,7 +133,10 @@ def _sniff(path: Path) -> str:
 
 def load_backend(path: str | Path | None = None, *, threads: int | None = None, kind: type[Backend] = Backend):
     """Load the bundled model (path=None), an mffcnn checkpoint (.safetensors), an exported ONNX file or an
-    exported TorchScript file, as a `kind` (a Backend or a subclass of it)."""
+    exported TorchScript file, as a `kind` (a Backend or a subclass of it). The bundled model runs from its ONNX
+    export when the install has it (DEFAULT_ONNX), from the checkpoint otherwise."""
+    if path is None and DEFAULT_ONNX.is_file() and DEFAULT_MODEL.is_file():
+        return kind(path=DEFAULT_ONNX, **_load_onnx(DEFAULT_ONNX, threads=threads))
     path = resolve_model_path(path)
     loader = {"onnx": _load_onnx, "torchscript": _load_torchscript}.get(_sniff(path), _load_checkpoint)
     return kind(path=path, **loader(path, threads=threads))
