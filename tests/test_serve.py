@@ -64,7 +64,7 @@ def test_predict_answers_with_the_schema_of_mffcnn_predict(client, model, sample
     assert [f["box"] for f in result["faces"]] == [f["box"] for f in want["results"][0]["faces"]]
     assert result["faces"][0]["label"] == want["results"][0]["faces"][0]["label"] == "happy"
     assert result["faces"][0]["probabilities"] == pytest.approx(want["results"][0]["faces"][0]["probabilities"])
-    assert body["model"]["path"] == "default.safetensors"  # not the server's own file paths
+    assert body["model"]["path"] == "default.onnx"  # not the server's own file paths
     assert body["model"]["flip"] is want["model"]["flip"] is True  # both average each face with its mirror
     assert client.get("/model").json()["flip"] is True
 
