@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
-from mffcnn.model import MFFCNN, MFFCNNConfig
+
+if TYPE_CHECKING:  # the model (torch) is imported where weights are read or written: parse_description, which
+    # predict needs for an ONNX file's metadata, loads no torch
+    from mffcnn.model import MFFCNN, MFFCNNConfig
 
 FORMAT = "mffcnn-checkpoint"
 VERSION = 1
@@ -68,6 +71,8 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if len(ckpt.class_names) != ckpt.config.num_classes:
         raise ValueError("class_names must match the model's num_classes")
+    from safetensors.torch import save_file
+
     meta = ckpt.describe()
     tensors = {k: v.detach().contiguous().cpu() for k, v in ckpt.model.state_dict().items()}
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -77,6 +82,8 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
+    from mffcnn.model import MFFCNN, MFFCNNConfig
+
     path = Path(path)
     if not path.is_file():
         raise MffcnnError(f"checkpoint {str(path)!r} does not exist")

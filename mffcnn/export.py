@@ -41,8 +41,9 @@ from torch import nn
 
 from mffcnn.checkpoint import Checkpoint, load_checkpoint
 from mffcnn.errors import MffcnnError
-from mffcnn.predict.backends import DEFAULT_MODEL, InferenceModel, load_backend, resolve_model_path
+from mffcnn.predict.backends import DEFAULT_MODEL, load_backend, resolve_model_path
 from mffcnn.predict.faces import collect_faces
+from mffcnn.predict.inference import InferenceModel
 
 FORMATS = ("onnx", "torchscript")
 # What int8 quantizes: the ONNX op types of each scope (None: every op type the quantizer supports).

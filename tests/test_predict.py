@@ -265,6 +265,20 @@ def test_the_bundled_onnx_file_is_the_bundled_checkpoint():
     np.testing.assert_allclose(onnx.probabilities(faces), ckpt.probabilities(faces), atol=1e-4)  # export's bar
 
 
+def test_predicting_with_the_bundled_model_loads_no_torch(tmp_path):
+    """torch's import is most of the command's start-up; the bundled model runs by ONNX Runtime without it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom mffcnn.cli import main\n"
+        f"code = main(['predict', {str(lib.SAMPLE_IMAGE)!r}, '-o', {str(tmp_path / 'out')!r}, '-q'])\n"
+        "print(code, 'torch' in sys.modules)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.stdout.split()[-2:] == ["0", "False"], p.stdout + p.stderr
+
+
 def test_bundled_model_script_trains_from_dataset_specs(ckplus48_root, tmp_path):
     """bench/train_default_model.py on a tiny CK+48 tree: the checkpoint says what it was trained on."""
     import os

@@ -12,14 +12,17 @@ comparison.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from mffcnn.data.align import ALIGNS, EYE_DISTANCE, EYE_Y, align_crop, landmarks_from_box
 from mffcnn.data.blazeface import BlazeFaceSettings
 from mffcnn.data.detectors import DETECTORS, Face, Settings, detect, detect_loose, settings_for
 from mffcnn.data.face import PREDICT_DETECTOR, Box, DetectorSettings, NoFaceError, crop_box, resize_square
+
+if TYPE_CHECKING:  # torch is imported where a tensor is made: predicting with ONNX Runtime never loads it
+    import torch
 
 NORMALISATIONS = ("per_image", "unit")
 NO_FACE = ("skip", "whole")
@@ -136,6 +139,8 @@ class Preprocessing:
 
     def faces(self, faces: np.ndarray) -> Faces:
         """(n, S, S) uint8 → Faces, normalised a batch at a time (a quarter of to_tensor's memory)."""
+        import torch  # noqa: PLC0415
+
         return Faces(torch.from_numpy(np.ascontiguousarray(faces, dtype=np.uint8)), self.normalisation)
 
     def to_dict(self) -> dict:
@@ -201,6 +206,8 @@ class Faces:
     def __getitem__(self, index) -> Faces:
         """The faces at these indices (an array, a list or a slice), still uint8."""
         if not isinstance(index, slice):
+            import torch  # noqa: PLC0415
+
             index = torch.as_tensor(np.asarray(index), dtype=torch.long)
         return Faces(self.pixels[index], self.normalisation)
 
@@ -211,6 +218,8 @@ class Faces:
 
 def normalise(faces: np.ndarray, how: str) -> torch.Tensor:
     """(n, S, S) uint8 → (n, 1, S, S) float32 network input."""
+    import torch  # noqa: PLC0415
+
     return normalise_pixels(torch.from_numpy(np.ascontiguousarray(faces)).float().unsqueeze(1), how)
 
 

@@ -20,7 +20,7 @@ pipeline.py (the stages, batching), draw.py (annotated output), results.py (resu
 videos: tracking.py (a track id per person), smoothing.py (steady labels), timeline.py (a timeline per person).
 """
 
-from mffcnn.predict.backends import DEFAULT_MODEL, SAMPLE_IMAGE, Backend, InferenceModel, resolve_model_path
+from mffcnn.predict.backends import DEFAULT_MODEL, SAMPLE_IMAGE, Backend, resolve_model_path
 from mffcnn.predict.draw import annotate
 from mffcnn.predict.faces import choose_detector, collect_faces, detector_for_min_face, find_faces
 from mffcnn.predict.pipeline import DEFAULT_BATCH, Model, load_model, predict
@@ -35,6 +35,16 @@ from mffcnn.predict.results import (
     get_writer,
 )
 from mffcnn.predict.sources import VIDEO_SUFFIXES, parse_webcam
+
+
+def __getattr__(name: str):
+    """InferenceModel on first use: it is a torch module, and predicting with the bundled model needs no torch."""
+    if name == "InferenceModel":
+        from mffcnn.predict.inference import InferenceModel
+
+        return InferenceModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BATCH",

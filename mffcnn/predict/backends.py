@@ -2,7 +2,9 @@
 an exported ONNX file run by ONNX Runtime, an exported TorchScript file. None of them unpickles code.
 
 A backend turns face crops into class probabilities and knows the class names and the preprocessing its
-training used. export.py imports this module (and faces.py) only, never the prediction pipeline.
+training used. export.py imports this module (and faces.py) only, never the prediction pipeline. PyTorch is
+imported only to run a checkpoint or a TorchScript file: the bundled model runs from its ONNX export, so
+`mffcnn predict` with it never loads torch (its import is most of the command's start-up).
 """
 
 from __future__ import annotations
@@ -11,12 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
-from mffcnn.data.preprocess import NORMALISATIONS, Preprocessing, normalise_pixels
+from mffcnn.data.preprocess import Preprocessing
 from mffcnn.errors import MffcnnError
-from mffcnn.model import MFFCNN
 
 PACKAGE = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PACKAGE / "weights" / "default.safetensors"
@@ -26,21 +25,6 @@ DEFAULT_MODEL = PACKAGE / "weights" / "default.safetensors"
 # checkpoint stays the model's source: training, evaluation, Grad-CAM and export read it.
 DEFAULT_ONNX = PACKAGE / "weights" / "default.onnx"
 SAMPLE_IMAGE = PACKAGE / "samples" / "astronaut.png"  # NASA, public domain
-
-
-class InferenceModel(nn.Module):
-    """Face crops (B, 1, S, S) in 0–255 → class probabilities (B, C): normalisation + MFF-CNN,
-    exactly `model(preprocessing.to_tensor(faces))`. What is exported, and what PyTorch runs."""
-
-    def __init__(self, model: MFFCNN, normalisation: str = "per_image"):
-        super().__init__()
-        if normalisation not in NORMALISATIONS:
-            raise ValueError(f"unknown normalisation {normalisation!r}")
-        self.model = model.eval()
-        self.normalisation = normalisation
-
-    def forward(self, faces: torch.Tensor) -> torch.Tensor:
-        return self.model(normalise_pixels(faces, self.normalisation))
 
 
 # predict's and serve's default: each face is classified with its mirror image too (Backend.probabilities'
@@ -143,7 +127,10 @@ def load_backend(path: str | Path | None = None, *, threads: int | None = None, 
 
 
 def _load_checkpoint(path: Path, *, threads: int | None) -> dict:
+    import torch
+
     from mffcnn.checkpoint import load_checkpoint
+    from mffcnn.predict.inference import InferenceModel
 
     if threads:
         torch.set_num_threads(threads)
@@ -203,6 +190,8 @@ def _load_onnx(path: Path, *, threads: int | None) -> dict:
 
 def _load_torchscript(path: Path, *, threads: int | None) -> dict:
     import warnings
+
+    import torch
 
     if threads:
         torch.set_num_threads(threads)
