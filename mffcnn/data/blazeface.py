@@ -90,7 +90,8 @@ class BlazeFaceSettings:
 # The smallest face, in pixels at the network's input, that is found reliably (bench/face_detectors.py
 # measures the smallest face found). With 21 px of its 128, 10 of 12 faces at 10 % of a 1920×1080 frame's
 # shorter side were missed (7 of 12 in 1280×720, 3 of 12 in 640×480); with 23 and 24, 1 of 16 in 1920×1080;
-# with 25 none of 16 in each of the three sizes (640×480 stays at 15 windows, 1920×1080 takes 22).
+# with 25 none of 16 in each of the three sizes (measured with 128×128 tiles; 640×480 then took 15 windows,
+# 1920×1080 22: now 3 runs each, one per level of windows, see STRIDE).
 MIN_FACE_INPUT_PX = {"short": 25.0}
 OVERLAP_FACES = 1.0  # tiles overlap by this many of the largest face the level above misses
 KEEP_FACES = 1.2  # a tile keeps faces up to this many of the smallest face the level above finds
