@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from markdown import write_section  # noqa: E402
+from startup import time_processes  # noqa: E402
 
 from mffcnn.data.face import DetectorSettings, detect_faces  # noqa: E402
 from mffcnn.data.images import read_grey  # noqa: E402
@@ -202,7 +202,6 @@ def end_to_end(
 def startup(image: Path, onnx_path: Path, *, repeats: int) -> dict:
     """Seconds for whole processes: `mffcnn predict one.jpg` (bundled model, and --onnx), `import torch`."""
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = {}
     with tempfile.TemporaryDirectory() as tmp:
         commands = {
             "python -c 'import torch'": [sys.executable, "-c", "import torch"],
@@ -220,16 +219,8 @@ def startup(image: Path, onnx_path: Path, *, repeats: int) -> dict:
                 str(onnx_path),
             ],
         }
-        for name, cmd in commands.items():
-            times = []
-            for _ in range(repeats):
-                t = time.perf_counter()
-                p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                times.append(time.perf_counter() - t)
-                if p.returncode:
-                    raise SystemExit(f"{name} failed: {p.stderr.strip()[-500:]}")
-            out[name] = statistics.median(times)
-    return out
+        times = time_processes(commands, repeats, env)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:

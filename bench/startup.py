@@ -25,6 +25,20 @@ from markdown import write_section  # noqa: E402
 from mffcnn.predict import DEFAULT_MODEL, SAMPLE_IMAGE  # noqa: E402
 
 
+def time_processes(commands: dict[str, list[str]], repeats: int, env: dict | None = None) -> dict[str, list[float]]:
+    """Wall seconds of each command's whole process, `repeats` times, in turns (one of each, then again); a
+    command that fails stops the benchmark with its stderr. bench/speed.py times its start-up rows with it too."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, cmd in commands.items():
+            t = time.perf_counter()
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            times[name].append(time.perf_counter() - t)
+            if p.returncode:
+                raise SystemExit(f"{name} failed: {p.stderr.strip()[-500:]}")
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=7)
@@ -42,15 +56,8 @@ def main() -> None:
                 str(DEFAULT_MODEL),
             ],
         }
-        times: dict[str, list[float]] = {name: [] for name in commands}
         load = os.getloadavg()[0]
-        for _ in range(args.repeats):
-            for name, cmd in commands.items():
-                t = time.perf_counter()
-                p = subprocess.run(cmd, capture_output=True, text=True)
-                times[name].append(time.perf_counter() - t)
-                if p.returncode:
-                    raise SystemExit(f"{name} failed: {p.stderr.strip()[-500:]}")
+        times = time_processes(commands, args.repeats)
     lines = [
         f"Whole processes, medians of {args.repeats} runs each, in turns; load average {load:.1f} at the start.",
         "",
